@@ -1,0 +1,110 @@
+"""What an evaluation returns: the verdict, each side's decision, the Log rules that
+fired and a readable trace."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from .flow import Flow
+from .model import Action, Direction, PolicyRef
+
+__all__ = ["Reason", "RuleRef", "Decision", "Step", "Verdict"]
+
+
+class Reason:
+    """Why a side decided as it did (the values of :attr:`Decision.reason`)."""
+
+    RULE = "rule"  #: a policy rule allowed or denied
+    END_OF_TIER = "end-of-tier"  #: a participating tier ended with no verdict: its default action
+    PROFILE = "profile"  #: no policy decided; a profile rule did
+    NO_PROFILE_MATCH = "no-profile-match"  #: no policy or profile rule decided: deny
+    FAILSAFE = "failsafe"  #: a host endpoint failsafe port allowed
+    FORWARD_DEFAULT = "forward-default"  #: forwarded host traffic with no forward policy: allow
+    ALL = (RULE, END_OF_TIER, PROFILE, NO_PROFILE_MATCH, FAILSAFE, FORWARD_DEFAULT)
+
+
+@attrs.frozen
+class RuleRef:
+    """One rule: in a policy (``policy`` set) or in a profile (``profile`` set)."""
+
+    direction: Direction
+    tier: str | None
+    policy: PolicyRef | None
+    profile: str | None
+    rule: int
+
+    def __str__(self) -> str:
+        owner = str(self.policy) if self.policy else f"Profile {self.profile}"
+        tier = f"tier {self.tier}, " if self.tier else ""
+        return f"{self.direction} {tier}{owner} rule {self.rule}"
+
+
+@attrs.frozen
+class Decision:
+    """One side's decision (egress for the source, ingress for the destination).
+
+    ``reason`` is one of :class:`Reason`; ``tier``/``policy``/``rule`` name the deciding
+    rule (``RULE``) or the tier that ended (``END_OF_TIER``); ``profile``/``rule`` the
+    profile rule (``PROFILE``).
+    """
+
+    direction: Direction
+    action: Action
+    reason: str
+    tier: str | None = None
+    policy: PolicyRef | None = None
+    rule: int | None = None
+    profile: str | None = None
+    endpoint: str | None = None
+
+    def __str__(self) -> str:
+        if self.reason == Reason.RULE:
+            why = f"tier {self.tier}, {self.policy} rule {self.rule}"
+        elif self.reason == Reason.END_OF_TIER:
+            why = f"end of tier {self.tier}"
+        elif self.reason == Reason.PROFILE:
+            why = f"profile {self.profile} rule {self.rule}"
+        elif self.reason == Reason.NO_PROFILE_MATCH:
+            why = "no policy or profile decided"
+        else:
+            why = self.reason
+        return f"{self.direction} {self.action}: {why}"
+
+
+@attrs.frozen
+class Step:
+    """One line of the trace: an event (``endpoint``, ``tier``, ``policy``, ``rule``,
+    ``pass``, ``default``, ``profile``, ``decision``, ...) with its details."""
+
+    event: str
+    text: str
+    depth: int = 0
+
+
+@attrs.frozen
+class Verdict:
+    """The verdict on a flow. ``action`` is always ALLOW or DENY.
+
+    ``pending`` is the verdict Calico would report with staged policies evaluated in
+    place (None when no staged policy applied to either side).
+    """
+
+    flow: Flow
+    action: Action
+    egress: Decision | None
+    ingress: Decision | None
+    logged: tuple[RuleRef, ...] = ()
+    pending: Optional["Verdict"] = None
+    trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def allowed(self) -> bool:
+        return self.action is Action.ALLOW
+
+    def explain(self) -> str:
+        """Every tier, policy and rule that decided, as text for a person."""
+        lines = [f"{'  ' * step.depth}{step.text}" for step in self.trace]
+        lines.append(f"verdict: {self.action}")
+        return "\n".join(lines)
