@@ -1,0 +1,239 @@
+"""Reading manifest fields with their paths, and collecting every problem found.
+
+Converters read plain parsed values (dicts, lists, scalars) through a :class:`Field`,
+which knows its path inside the document (``spec.ingress[0].ports[1].port``). A bad value
+is reported to the :class:`Document` it belongs to and reading goes on, so one pass
+finds every problem. Line and column are resolved only when a problem is reported, by
+the document's ``locate`` callback (the YAML reader provides one).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+from ..errors import Problem
+
+__all__ = ["Document", "Field", "Path", "format_path", "MISSING"]
+
+Path = tuple[Any, ...]  # str keys and int indexes
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+def format_path(path: Path) -> str:
+    """``("spec", "ingress", 0, "from")`` → ``spec.ingress[0].from``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class Document:
+    """One manifest document: its body, where it came from, and the problems found in it."""
+
+    def __init__(
+        self,
+        body: Any,
+        *,
+        file: str | None = None,
+        index: int | None = None,
+        locate: Callable[[Path], tuple[int, int] | None] | None = None,
+        prefix: Path = (),
+    ) -> None:
+        self.body = body
+        self.file = file
+        self.index = index
+        self.locate = locate
+        self.prefix = prefix  # path of this object inside its document (items of a List)
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.kind: str | None = body.get("kind") if isinstance(body, dict) and isinstance(body.get("kind"), str) else None
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        name = meta.get("name") if isinstance(meta, dict) else None
+        self.name: str | None = name if isinstance(name, str) else None
+
+    def root(self) -> "Field":
+        return Field(self, (), self.body)
+
+    def position(self, path: Path) -> tuple[int | None, int | None]:
+        """1-based line and column of ``path`` (or of its nearest located parent)."""
+        if self.locate is None:
+            return None, None
+        full = self.prefix + path
+        for cut in range(len(full), -1, -1):
+            found = self.locate(full[:cut])
+            if found is not None:
+                return found
+        return None, None
+
+    def problem(self, path: Path, message: str) -> None:
+        line, column = self.position(path)
+        self.problems.append(
+            Problem(
+                message=message,
+                file=self.file,
+                document=self.index,
+                line=line,
+                column=column,
+                path=format_path(self.prefix + path),
+                kind=self.kind,
+                name=self.name,
+            )
+        )
+
+    def warn(self, path: Path, message: str) -> None:
+        line, _ = self.position(path)
+        place = self.file or "<input>"
+        if line is not None:
+            place += f":{line}"
+        what = f"{self.kind} {self.name}" if self.name else (self.kind or "document")
+        where = format_path(self.prefix + path)
+        self.warnings.append(f"{place}: {message} ({what}{', ' + where if where else ''})")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class Field:
+    """A value at a path in a document. Getters return ``MISSING`` after reporting a
+    problem, so callers can go on and find the next one."""
+
+    __slots__ = ("doc", "path", "value")
+
+    def __init__(self, doc: Document, path: Path, value: Any) -> None:
+        self.doc = doc
+        self.path = path
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Field({format_path(self.path)!r}, {self.value!r})"
+
+    # -- navigation ---------------------------------------------------------------------
+
+    def child(self, key: str | int) -> "Field":
+        """The child at ``key`` (its value is MISSING when absent or when this is not a
+        container)."""
+        value: Any = MISSING
+        if isinstance(key, int) and isinstance(self.value, list) and 0 <= key < len(self.value):
+            value = self.value[key]
+        elif isinstance(key, str) and isinstance(self.value, dict):
+            value = self.value.get(key, MISSING)
+        return Field(self.doc, self.path + (key,), value)
+
+    def __getitem__(self, key: str | int) -> "Field":
+        return self.child(key)
+
+    @property
+    def present(self) -> bool:
+        """True when the field exists and is not null."""
+        return self.value is not MISSING and self.value is not None
+
+    def problem(self, message: str) -> Any:
+        """Report ``message`` at this field; returns MISSING for convenient chaining."""
+        self.doc.problem(self.path, message)
+        return MISSING
+
+    def warn(self, message: str) -> None:
+        self.doc.warn(self.path, message)
+
+    def _wrong_type(self, expected: str) -> Any:
+        return self.problem(f"expected {expected}, got {_type_name(self.value)} {self.value!r}"[:300])
+
+    # -- typed getters: each returns the value, a default when absent, or MISSING -------
+
+    def mapping(self, *, required: bool = False, known: Sequence[str] | None = None) -> dict[str, Any] | Any:
+        """A mapping (``{}`` when absent and not required). With ``known``, every other
+        key is reported as a warning (unknown fields are never silently dropped)."""
+        if not self.present:
+            return self.problem("required field is missing") if required else {}
+        if not isinstance(self.value, dict):
+            return self._wrong_type("a mapping")
+        for key in self.value:
+            if not isinstance(key, str):
+                self.problem(f"mapping key {key!r} is not a string")
+            elif known is not None and key not in known:
+                self.child(key).warn(f"unknown field {key!r} ignored")
+        return self.value
+
+    def items(self, *, required: bool = False) -> Iterator["Field"]:
+        """The fields of a list (nothing when absent)."""
+        if not self.present:
+            if required:
+                self.problem("required field is missing")
+            return
+        if not isinstance(self.value, list):
+            self._wrong_type("a list")
+            return
+        for index in range(len(self.value)):
+            yield self.child(index)
+
+    def string(self, *, required: bool = False, default: Any = None, allow_empty: bool = True) -> str | Any:
+        if not self.present:
+            return self.problem("required field is missing") if required else default
+        if not isinstance(self.value, str):
+            return self._wrong_type("a string")
+        if not allow_empty and not self.value:
+            return self.problem("must not be empty")
+        return self.value
+
+    def integer(self, *, required: bool = False, default: Any = None, low: int | None = None, high: int | None = None) -> int | Any:
+        if not self.present:
+            return self.problem("required field is missing") if required else default
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            return self._wrong_type("an integer")
+        if (low is not None and self.value < low) or (high is not None and self.value > high):
+            return self.problem(f"{self.value} is outside {low}-{high}")
+        return self.value
+
+    def number(self, *, required: bool = False, default: Any = None) -> float | Any:
+        if not self.present:
+            return self.problem("required field is missing") if required else default
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            return self._wrong_type("a number")
+        if self.value != self.value or self.value in (float("inf"), float("-inf")):
+            return self.problem(f"{self.value} is not a finite number")
+        return float(self.value)
+
+    def boolean(self, *, default: bool = False) -> bool | Any:
+        if not self.present:
+            return default
+        if not isinstance(self.value, bool):
+            return self._wrong_type("true or false")
+        return self.value
+
+    def choice(self, options: Sequence[str], *, required: bool = False, default: Any = None) -> str | Any:
+        value = self.string(required=required, default=default)
+        if value is MISSING or value is default:
+            return value
+        if value not in options:
+            return self.problem(f"{value!r} is not one of {', '.join(options)}")
+        return value
+
+    def string_map(self) -> dict[str, str] | Any:
+        """A mapping of strings to strings (labels, annotations); ``{}`` when absent."""
+        mapping = self.mapping()
+        if mapping is MISSING:
+            return MISSING
+        ok = True
+        for key, value in mapping.items():
+            if not isinstance(value, str):
+                self.child(key)._wrong_type("a string")
+                ok = False
+        return dict(mapping) if ok else MISSING
