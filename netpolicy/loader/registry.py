@@ -1,0 +1,149 @@
+"""Which converter reads which kind, and what converters are given.
+
+A converter turns one manifest object into model values::
+
+    def convert(root: Field, meta: Meta, inventory: Inventory) -> Iterable[object]
+
+``root`` is the whole object (``root["spec"]`` ...); ``meta`` is its already validated
+envelope; ``inventory`` is what the inventory kinds produced. A converter reports bad
+values through ``Field.problem`` and returns what it could; the loader discards
+everything when any problem was reported.
+
+Loading runs in two passes: every inventory kind first (Namespace, Pod, ServiceAccount,
+Node, WorkloadEndpoint, HostEndpoint, NetworkSet, GlobalNetworkSet, EndpointSlice), then
+the policy kinds (Tier, Profile and the policies), whose converters may read the
+:class:`Inventory`.
+
+Kinds are registered by API *group* and kind. ``projectcalico.org/v3`` and
+``crd.projectcalico.org/v1`` share the group :data:`CALICO` (same kinds, same spec).
+The policy kinds come from ``netpolicy.loader.policies.CONVERTERS``, a mapping
+``(group, kind) -> (converter, namespaced)`` with the group constants below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import ipaddress
+from typing import Any, Callable, Iterable, Mapping
+
+import attrs
+
+from ..model import IPAddress, Origin, _frozen_labels
+from ._fields import Field
+
+__all__ = [
+    "CORE",
+    "CALICO",
+    "NETWORKING",
+    "POLICY_NETWORKING",
+    "DISCOVERY",
+    "API_GROUPS",
+    "Meta",
+    "Node",
+    "Inventory",
+    "Converter",
+    "Registration",
+    "registry",
+]
+
+CORE = "core"  #: ``v1``
+CALICO = "projectcalico.org"  #: ``projectcalico.org/v3`` and ``crd.projectcalico.org/v1``
+NETWORKING = "networking.k8s.io"  #: ``networking.k8s.io/v1``
+POLICY_NETWORKING = "policy.networking.k8s.io"  #: ``policy.networking.k8s.io/v1alpha1``
+DISCOVERY = "discovery.k8s.io"  #: ``discovery.k8s.io/v1``
+
+#: apiVersion -> group, for every apiVersion the loader reads.
+API_GROUPS: Mapping[str, str] = {
+    "v1": CORE,
+    "projectcalico.org/v3": CALICO,
+    "crd.projectcalico.org/v1": CALICO,
+    "networking.k8s.io/v1": NETWORKING,
+    "policy.networking.k8s.io/v1alpha1": POLICY_NETWORKING,
+    "discovery.k8s.io/v1": DISCOVERY,
+}
+
+
+@attrs.frozen
+class Meta:
+    """An object's validated envelope.
+
+    ``name`` is the resource name as Calico's v3 API knows it: for
+    ``crd.projectcalico.org/v1`` objects it comes from the ``projectcalico.org/metadata``
+    annotation when present, otherwise a leading ``default.`` is stripped from
+    default-tier policies (``stored_name`` keeps the name as written). ``labels`` are
+    taken from that annotation too when it has them. ``namespace`` is None for
+    cluster-scoped kinds and ``default`` for namespaced objects that name none.
+    """
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
+    annotations: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
+    origin: Origin = attrs.field(factory=Origin)
+    stored_name: str | None = None
+
+    @property
+    def group(self) -> str:
+        return API_GROUPS.get(self.api_version, self.api_version)
+
+
+def _address_tuple(values: Iterable[Any]) -> tuple[IPAddress, ...]:
+    return tuple(ipaddress.ip_address(v) for v in values)
+
+
+@attrs.frozen
+class Node:
+    """A Kubernetes Node: its labels and its InternalIP/ExternalIP addresses."""
+
+    name: str
+    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
+    addresses: tuple[IPAddress, ...] = attrs.field(default=(), converter=_address_tuple)
+    origin: Origin | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Inventory:
+    """What the inventory kinds produced, for the policy converters to read.
+
+    ``nodes`` maps node name to :class:`Node`. ``namespaces`` maps every known namespace
+    (declared by a Namespace document or used by a namespaced object) to its labels,
+    including ``kubernetes.io/metadata.name``.
+    """
+
+    nodes: Mapping[str, Node] = attrs.field(factory=dict)
+    namespaces: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+
+
+Converter = Callable[[Field, Meta, Inventory], Iterable[object]]
+
+
+@attrs.frozen
+class Registration:
+    converter: Converter
+    namespaced: bool
+    inventory: bool  # converted in the first pass
+
+
+def registry() -> Mapping[tuple[str, str], Registration]:
+    """Every supported (group, kind), inventory and policy kinds."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        table: dict[tuple[str, str], Registration] = {}
+        from . import inventory
+
+        for key, (converter, namespaced) in inventory.CONVERTERS.items():
+            table[key] = Registration(converter, namespaced, True)
+        policy_converters: Mapping[tuple[str, str], tuple[Converter, bool]] = {}
+        if importlib.util.find_spec(f"{__package__}.policies") is not None:
+            policies = importlib.import_module(f"{__package__}.policies")
+            policy_converters = getattr(policies, "CONVERTERS", {})
+        for key, (converter, namespaced) in policy_converters.items():
+            table[key] = Registration(converter, namespaced, False)
+        _REGISTRY = table
+    return _REGISTRY
+
+
+_REGISTRY: Mapping[tuple[str, str], Registration] | None = None
