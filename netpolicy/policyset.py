@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from .model import Direction, Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
+
+if TYPE_CHECKING:
+    from .flow import Flow
+    from .verdict import Verdict
 
 __all__ = ["PolicySet"]
 
@@ -100,6 +104,16 @@ class PolicySet:
         labels = self._labels_of(endpoint)
         pool = self._all_policies if staged else self._policies
         return [p for p in pool if p.rules(direction) is not None and p.selector.matches(labels)]
+
+    # -- evaluation -------------------------------------------------------------------------
+
+    def evaluate(self, flow: Flow) -> Verdict:
+        """The verdict Calico reaches on ``flow``: Allow or Deny, each side's deciding
+        rule or default, the Log rules that fired, the pending verdict with staged
+        policies, and ``explain()``. Raises PolicyError for a flow side it cannot resolve."""
+        from .evaluate import evaluate
+
+        return evaluate(self, flow)
 
     def _labels_of(self, endpoint: Endpoint) -> Mapping[str, str]:
         if endpoint.effective_labels is not None:

@@ -3,14 +3,14 @@ fired and a readable trace."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import attrs
 
 from .flow import Flow
 from .model import Action, Direction, PolicyRef
 
-__all__ = ["Reason", "RuleRef", "Decision", "Step", "Verdict"]
+__all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict"]
 
 
 class Reason:
@@ -23,6 +23,16 @@ class Reason:
     FAILSAFE = "failsafe"  #: a host endpoint failsafe port allowed
     FORWARD_DEFAULT = "forward-default"  #: forwarded host traffic with no forward policy: allow
     ALL = (RULE, END_OF_TIER, PROFILE, NO_PROFILE_MATCH, FAILSAFE, FORWARD_DEFAULT)
+
+
+class Layer:
+    """The host-endpoint policy layer that decided (the values of :attr:`Decision.layer`);
+    workload endpoints have a single layer and leave it ``None`` (calico-semantics §C.6)."""
+
+    UNTRACKED = "untracked"  #: doNotTrack policies, before connection tracking
+    PRE_DNAT = "preDNAT"  #: preDNAT policies, ingress only, before DNAT
+    NORMAL = "normal"  #: the other policies, then the host endpoint's profiles
+    ALL = (UNTRACKED, PRE_DNAT, NORMAL)
 
 
 @attrs.frozen
@@ -47,7 +57,8 @@ class Decision:
 
     ``reason`` is one of :class:`Reason`; ``tier``/``policy``/``rule`` name the deciding
     rule (``RULE``) or the tier that ended (``END_OF_TIER``); ``profile``/``rule`` the
-    profile rule (``PROFILE``).
+    profile rule (``PROFILE``). ``endpoint`` names the policed endpoint; ``layer`` is the
+    host-endpoint layer that decided (one of :class:`Layer`, ``None`` for workloads).
     """
 
     direction: Direction
@@ -58,6 +69,7 @@ class Decision:
     rule: int | None = None
     profile: str | None = None
     endpoint: str | None = None
+    layer: str | None = None
 
     def __str__(self) -> str:
         if self.reason == Reason.RULE:
@@ -70,6 +82,8 @@ class Decision:
             why = "no policy or profile decided"
         else:
             why = self.reason
+        if self.layer is not None and self.layer != Layer.NORMAL:
+            why += f" ({self.layer} layer)"
         return f"{self.direction} {self.action}: {why}"
 
 
@@ -89,6 +103,11 @@ class Verdict:
 
     ``pending`` is the verdict Calico would report with staged policies evaluated in
     place (None when no staged policy applied to either side).
+
+    Two verdicts are equal when their flow, action, decisions, Log rules and pending
+    verdict are equal; the trace is not compared. A verdict may carry its trace
+    (``trace``) or, to stay cheap, a way to recompute it on demand: :meth:`explain`
+    and :meth:`steps` then re-run the reference evaluation of ``flow``.
     """
 
     flow: Flow
@@ -98,13 +117,22 @@ class Verdict:
     logged: tuple[RuleRef, ...] = ()
     pending: Optional["Verdict"] = None
     trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
+    _replay: Optional[Callable[[], tuple[Step, ...]]] = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def allowed(self) -> bool:
         return self.action is Action.ALLOW
 
+    def steps(self) -> tuple[Step, ...]:
+        """The trace: what :meth:`explain` prints, one :class:`Step` per line."""
+        if self.trace or self._replay is None:
+            return self.trace
+        return self._replay()
+
     def explain(self) -> str:
         """Every tier, policy and rule that decided, as text for a person."""
-        lines = [f"{'  ' * step.depth}{step.text}" for step in self.trace]
+        lines = [f"{'  ' * step.depth}{step.text}" for step in self.steps()]
         lines.append(f"verdict: {self.action}")
+        if self.pending is not None:
+            lines.append(f"pending verdict with staged policies: {self.pending.action}")
         return "\n".join(lines)

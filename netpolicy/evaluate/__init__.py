@@ -1,0 +1,134 @@
+"""The reference evaluator: the verdict Calico reaches on a flow, and why.
+
+It reads like calico-semantics §G:
+
+* resolve the flow's sides to endpoints or external peers (:mod:`._packet`);
+* the source endpoint's egress and the destination endpoint's ingress must both allow
+  (§C.4); an external side is not policed; traffic from an endpoint to itself is
+  allowed without evaluation;
+* each side is decided by its participating tiers, policies, rules and profiles (§C.3,
+  :mod:`._direction`), with rules matched as §C.5 and §F say (:mod:`._match`);
+* staged policies never change the verdict; the pending verdict evaluates them in place.
+
+Every faster path must agree with this module on every input.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from ..flow import Flow
+from ..model import Action, Direction
+from ..verdict import Decision, RuleRef, Step, Verdict
+from ._direction import Judge, staged_applies
+from ._index import Index, index_of
+from ._packet import Packet, Peer, resolve
+from ._trace import OFF, Trace, describe_flow
+
+if TYPE_CHECKING:
+    from ..policyset import PolicySet
+
+__all__ = ["evaluate", "explain_steps"]
+
+
+def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
+    """The verdict on ``flow``. The trace is not recorded; the verdict recomputes it
+    when :meth:`Verdict.explain` is called."""
+    return _verdict(ps, flow, OFF)
+
+
+def explain_steps(ps: PolicySet, flow: Flow) -> tuple[Step, ...]:
+    """The trace of evaluating ``flow``, step by step."""
+    trace = Trace(True)
+    _verdict(ps, flow, trace)
+    return tuple(trace.steps)
+
+
+def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
+    index = index_of(ps)
+    packet = resolve(index, flow)
+    trace.add(0, "flow", describe_flow(flow, packet.family) if trace.on else "")
+    trace.add(0, "endpoint", f"source: {packet.src.describe()}" if trace.on else "")
+    trace.add(0, "endpoint", f"destination: {packet.dst.describe()}" if trace.on else "")
+    replay = functools.partial(explain_steps, ps, flow)
+
+    if packet.src.endpoint is not None and packet.src.endpoint == packet.dst.endpoint:
+        trace.add(0, "decision", "traffic from an endpoint to itself is allowed without evaluation")
+        return Verdict(flow, Action.ALLOW, None, None, replay=replay)
+
+    police_src, police_dst = _policed_sides(packet.src, packet.dst, trace)
+    egress, ingress, logged = _judge(index, packet, police_src, police_dst, False, trace)
+    action = _combine(egress, ingress)
+
+    pending = None
+    if _staged_applies(index, packet, police_src, police_dst):
+        trace.add(0, "pending", "with staged policies in place (pending verdict):")
+        p_egress, p_ingress, p_logged = _judge(index, packet, police_src, police_dst, True, trace, depth=1)
+        pending = Verdict(flow, _combine(p_egress, p_ingress), p_egress, p_ingress, p_logged)
+        trace.add(1, "pending", f"pending verdict: {pending.action}")
+    return Verdict(flow, action, egress, ingress, logged, pending, replay=replay)
+
+
+def _policed_sides(src: Peer, dst: Peer, trace: Trace) -> tuple[bool, bool]:
+    """Which sides policy judges (§C.4, §C.6): every endpoint side, except that on one
+    node, host-to-workload traffic is not policed at all and workload-to-host traffic is
+    accepted after the workload's egress (DefaultEndpointToHostAction ACCEPT)."""
+    police_src, police_dst = src.endpoint is not None, dst.endpoint is not None
+    if src.endpoint is None or dst.endpoint is None:
+        if not police_src and not police_dst:
+            trace.add(0, "decision", "neither side is a Calico endpoint: not policed")
+        return police_src, police_dst
+    node = src.endpoint.node
+    if node is None or node != dst.endpoint.node:
+        return police_src, police_dst
+    if src.endpoint.is_host and not dst.endpoint.is_host:
+        trace.add(0, "decision", f"host of node {node} to a local workload: not policed")
+        return False, False
+    if not src.endpoint.is_host and dst.endpoint.is_host:
+        trace.add(0, "decision", f"workload to its own host {node}: accepted after the workload's egress")
+        return True, False
+    return police_src, police_dst
+
+
+def _staged_applies(index: Index, packet: Packet, police_src: bool, police_dst: bool) -> bool:
+    if police_src and packet.src.endpoint is not None and staged_applies(index, packet.src.endpoint, Direction.EGRESS):
+        return True
+    return police_dst and packet.dst.endpoint is not None and staged_applies(index, packet.dst.endpoint, Direction.INGRESS)
+
+
+def _judge(
+    index: Index, packet: Packet, police_src: bool, police_dst: bool, staged: bool, trace: Trace, depth: int = 0
+) -> tuple[Decision | None, Decision | None, tuple[RuleRef, ...]]:
+    """Both sides' decisions and the Log rules that fired. The destination's Log rules
+    count only when the packet gets there (the source's egress allowed it)."""
+    egress = ingress = None
+    logged: list[RuleRef] = []
+    if police_src:
+        assert packet.src.endpoint is not None
+        trace.add(depth, "direction", f"egress from {packet.src.endpoint}:")
+        judge = Judge(index, packet, packet.src.endpoint, Direction.EGRESS, staged, trace)
+        egress = judge.decide(depth + 1)
+        logged.extend(judge.logged)
+        trace.add(depth + 1, "decision", f"=> {egress}")
+    if police_dst:
+        assert packet.dst.endpoint is not None
+        trace.add(depth, "direction", f"ingress to {packet.dst.endpoint}:")
+        if egress is not None and egress.action is Action.DENY:
+            trace.add(depth + 1, "note", "(the packet is dropped at egress; ingress is shown for information)")
+        judge = Judge(index, packet, packet.dst.endpoint, Direction.INGRESS, staged, trace)
+        ingress = judge.decide(depth + 1)
+        if egress is None or egress.action is Action.ALLOW:
+            logged.extend(judge.logged)
+        trace.add(depth + 1, "decision", f"=> {ingress}")
+    return egress, ingress, tuple(logged)
+
+
+def _combine(egress: Decision | None, ingress: Decision | None) -> Action:
+    """§C.4: allowed only when every policed side allows."""
+    for decision in (egress, ingress):
+        if decision is not None and decision.action is not Action.ALLOW:
+            if decision.action is not Action.DENY:
+                raise AssertionError(f"internal inconsistency: decision {decision}")
+            return Action.DENY
+    return Action.ALLOW
