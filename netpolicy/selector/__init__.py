@@ -1,14 +1,17 @@
-"""Calico's selector language (placeholder until the parser lands)."""
+"""Calico's selector language: parse, match, canonical text (spec §A).
+
+>>> from netpolicy.selector import Selector
+>>> sel = Selector.parse("app == 'web' && tier in {'b', 'a'}")
+>>> str(sel)
+'(app == "web" && tier in {"a", "b"})'
+>>> sel.matches({"app": "web", "tier": "a"})
+True
+
+The grammar is ``selector.lark`` in this package; the tree nodes are in ``_ast``.
+"""
+
 from __future__ import annotations
-from typing import Any, Mapping
+
+from ._selector import Selector
 
 __all__ = ["Selector"]
-
-
-class Selector:
-    @classmethod
-    def parse(cls, text: str) -> "Selector":
-        raise NotImplementedError
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        raise NotImplementedError

@@ -1,0 +1,162 @@
+"""The public Selector value."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, ClassVar, Mapping, Union
+
+from attrs.exceptions import FrozenInstanceError
+
+from . import _ast
+from ._compile import Matcher, compile_matcher
+from ._parser import parse_tree
+
+__all__ = ["Selector"]
+
+_MEMO_LIMIT = 1 << 16
+
+
+def _unique_id(canonical: str) -> str:
+    digest = hashlib.sha224(("s:" + canonical).encode("utf-8", "surrogatepass")).digest()
+    return "s:" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class Selector:
+    """A parsed Calico label selector: a frozen, hashable value.
+
+    Build one with :meth:`Selector.parse` (memoised by text), ``Selector(text)`` or
+    ``Selector(node)`` from an ``_ast`` tree. Two selectors are equal when their
+    canonical texts (``str(sel)``, Calico's own re-serialisation) are equal.
+    """
+
+    __slots__ = ("_root", "_canonical", "_hash", "_matcher", "_uid", "_keys", "__weakref__")
+
+    _root: _ast.Node
+    _canonical: str
+    _hash: int
+    _matcher: Matcher | None
+    _uid: str | None
+    _keys: frozenset[str] | None
+
+    _memo: ClassVar[dict[str, Selector]] = {}
+
+    def __init__(self, source: Union[str, _ast.Node]) -> None:
+        if isinstance(source, str):
+            root = Selector.parse(source)._root
+        elif isinstance(source, _ast.Node):
+            root = source
+        else:
+            raise TypeError(f"Selector needs a str or a selector node, not {type(source).__name__}")
+        canonical = _ast.render(root)
+        setter = object.__setattr__
+        setter(self, "_root", root)
+        setter(self, "_canonical", canonical)
+        setter(self, "_hash", hash(canonical))
+        setter(self, "_matcher", None)
+        setter(self, "_uid", None)
+        setter(self, "_keys", None)
+
+    @classmethod
+    def parse(cls, text: str) -> Selector:
+        """Parse Calico selector text; the same text twice costs a dictionary look-up.
+
+        Empty or blank-only text is ``all()``. Raises ``TypeError`` for a non-str and
+        :class:`netpolicy.SelectorSyntaxError` for text Calico would reject.
+        """
+        try:
+            return cls._memo[text]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable
+            pass
+        if not isinstance(text, str):
+            raise TypeError(f"selector text must be str, not {type(text).__name__}")
+        sel = cls(parse_tree(text))
+        memo = cls._memo
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[str(text)] = sel
+        return sel
+
+    @classmethod
+    def all(cls) -> Selector:
+        """The selector ``all()``, matching every label map."""
+        return cls.parse("all()")
+
+    @property
+    def root(self) -> _ast.Node:
+        """The frozen syntax tree."""
+        return self._root
+
+    @property
+    def matcher(self) -> Matcher:
+        """The compiled ``labels -> bool`` function (what :meth:`matches` calls)."""
+        fn = self._matcher
+        if fn is None:
+            fn = compile_matcher(self._root)
+            object.__setattr__(self, "_matcher", fn)
+        return fn
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether the label map matches, with Calico's absent-label rules (§A.3)."""
+        fn = self._matcher
+        if fn is None:
+            fn = self.matcher
+        return fn(labels)
+
+    @property
+    def label_keys(self) -> frozenset[str]:
+        """The label names this selector reads."""
+        keys = self._keys
+        if keys is None:
+            keys = _ast.label_keys(self._root)
+            object.__setattr__(self, "_keys", keys)
+        return keys
+
+    @property
+    def unique_id(self) -> str:
+        """Calico's selector ID: ``"s:" + base64url(SHA-224("s:" + canonical))``."""
+        uid = self._uid
+        if uid is None:
+            uid = _unique_id(self._canonical)
+            object.__setattr__(self, "_uid", uid)
+        return uid
+
+    def prefixed(self, prefix: str) -> Selector:
+        """This selector with ``prefix`` put before every label name (Calico's
+        PrefixVisitor: ``all()`` and ``global()`` are unchanged)."""
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
+        if not prefix:
+            return self
+        return Selector(_ast.map_labels(self._root, lambda name: prefix + name))
+
+    def __str__(self) -> str:
+        return self._canonical
+
+    def __repr__(self) -> str:
+        return f"Selector({self._canonical!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Selector):
+            return self._canonical == other._canonical
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Selector):
+            return self._canonical != other._canonical
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError()
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError()
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # By text; the faithful rendering reparses to this exact tree even for "!(!x)".
+        return (Selector.parse, (_ast.render(self._root, faithful=True),))
