@@ -1,0 +1,203 @@
+"""What every verb shares: options, loading manifests, streams, colour and exit codes."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from typing import IO, Any, Callable, Iterable, Sequence, TypeVar
+
+import click
+
+from ..errors import PolicyError, ValidationError
+from ..flow import Flow
+from ..policyset import PolicySet
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_CHECK_FAILED",
+    "EXIT_USAGE",
+    "EXIT_INVALID",
+    "InvalidInput",
+    "echo",
+    "style",
+    "no_color",
+    "filename_option",
+    "namespace_option",
+    "all_namespaces_option",
+    "strict_option",
+    "load_policy_set",
+    "flow_options",
+    "build_flow",
+    "side_text",
+    "single_namespace",
+]
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INVALID = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InvalidInput(click.ClickException):
+    """Invalid input (manifests, flows, selectors): exit 3, one line per problem on stderr."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, lines: str | Sequence[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        stream = file if file is not None else click.get_text_stream("stderr")
+        for line in self.lines:
+            click.echo(line, file=stream, color=False)
+
+    @classmethod
+    def from_error(cls, exc: PolicyError) -> "InvalidInput":
+        if isinstance(exc, ValidationError):
+            return cls([str(problem) for problem in exc.problems])
+        return cls(str(exc).splitlines() or [type(exc).__name__])
+
+
+def no_color() -> bool:
+    """True when the NO_COLOR convention asks for no colour (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def style(text: str, **kwargs: Any) -> str:
+    """Colour ``text`` unless NO_COLOR is set (click strips colour off non-terminals)."""
+    return text if no_color() else click.style(text, **kwargs)
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    click.echo(text, err=err, nl=nl, color=False if no_color() else None)
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def filename_option(required: bool = True) -> Callable[[F], F]:
+    return click.option(
+        "-f",
+        "--filename",
+        "filenames",
+        multiple=True,
+        required=required,
+        type=click.Path(exists=True, allow_dash=True),
+        help="Manifest file or directory (recursive *.yaml, *.yml, *.json); '-' reads stdin. Repeatable.",
+    )
+
+
+def namespace_option(help: str) -> Callable[[F], F]:
+    return click.option("-n", "--namespace", "namespaces", multiple=True, metavar="NAMESPACE", help=help)
+
+
+def all_namespaces_option() -> Callable[[F], F]:
+    return click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace (the default).")
+
+
+def strict_option() -> Callable[[F], F]:
+    return click.option(
+        "--strict/--no-strict",
+        default=True,
+        show_default=True,
+        help="With --no-strict, documents of unknown kinds are skipped (and reported) instead of rejected.",
+    )
+
+
+def single_namespace(namespaces: Sequence[str]) -> str:
+    """The one namespace bare pod names are in (kubectl's default: 'default')."""
+    if len(namespaces) > 1:
+        raise click.UsageError("this command takes at most one -n/--namespace")
+    return namespaces[0] if namespaces else "default"
+
+
+def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicySet:
+    """Load manifests; invalid input exits 3 with one line per problem; loader warnings go
+    to stderr."""
+    from .. import loader
+
+    paths = list(filenames)
+    if paths.count("-") > 1:
+        raise click.UsageError("'-' (stdin) may be given only once")
+    try:
+        if paths == ["-"]:
+            text = click.get_text_stream("stdin").read()
+            policy_set = loader.loads(text, strict=strict)
+        else:
+            policy_set = loader.load(*paths, strict=strict)
+    except PolicyError as exc:
+        raise InvalidInput.from_error(exc) from exc
+    for warning in policy_set.warnings:
+        echo(f"warning: {warning}", err=True)
+    return policy_set
+
+
+# -- flows ----------------------------------------------------------------------------------
+
+
+def flow_options(func: F) -> F:
+    """--src/--dst/-p/--port/--src-port/--icmp-type/--icmp-code."""
+    options = [
+        click.option("--src", required=True, metavar="SIDE", help="Source: namespace/pod, pod (in -n), or an IP address."),
+        click.option("--dst", required=True, metavar="SIDE", help="Destination: namespace/pod, pod (in -n), or an IP."),
+        click.option("-p", "--protocol", default="TCP", show_default=True, help="Protocol name or number."),
+        click.option("--port", "dst_port", type=click.IntRange(1, 65535), help="Destination port."),
+        click.option("--src-port", type=click.IntRange(1, 65535), help="Source port."),
+        click.option("--icmp-type", type=click.IntRange(0, 254), help="ICMP type."),
+        click.option("--icmp-code", type=click.IntRange(0, 255), help="ICMP code (needs --icmp-type)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _qualify(side: str, namespace: str) -> str:
+    if "/" in side:
+        return side
+    try:
+        ipaddress.ip_address(side)
+    except ValueError:
+        return f"{namespace}/{side}"
+    return side
+
+
+def build_flow(
+    *,
+    src: str,
+    dst: str,
+    protocol: str,
+    dst_port: int | None,
+    src_port: int | None,
+    icmp_type: int | None,
+    icmp_code: int | None,
+    namespace: str,
+) -> Flow:
+    """The flow the options describe; a contradiction (ports on ICMP, ...) is a usage error."""
+    try:
+        return Flow(
+            src=_qualify(src, namespace),
+            dst=_qualify(dst, namespace),
+            protocol=protocol,
+            dst_port=dst_port,
+            src_port=src_port,
+            icmp_type=icmp_type,
+            icmp_code=icmp_code,
+        )
+    except PolicyError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def side_text(side: object) -> str:
+    """A flow side as text: ``namespace/pod``, an address, or an endpoint's key."""
+    key = getattr(side, "key", None)
+    if isinstance(key, str):
+        return key
+    return str(side)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,345 @@
+"""The ``netpolicy`` command: kubectl-style verbs over policy manifests.
+
+Exit codes: 0 success, 1 a check failed (``--exit-code``), 2 usage, 3 invalid input.
+Machine formats go to stdout alone; diagnostics and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import click
+import yaml
+
+from .. import _version
+from ..errors import PolicyError
+from ..model import Action
+from . import _matrix, _replay
+from ._common import (
+    EXIT_CHECK_FAILED,
+    InvalidInput,
+    all_namespaces_option,
+    build_flow,
+    echo,
+    filename_option,
+    flow_options,
+    load_policy_set,
+    namespace_option,
+    single_namespace,
+    strict_option,
+    style,
+)
+from ._verdict import action_text, verdict_data, verdict_table
+
+__all__ = ["cli", "main"]
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def cli() -> None:
+    """Decide whether network flows are allowed by Kubernetes and Calico policies.
+
+    Give manifests with -f (files, directories or '-' for stdin): policies, tiers, network
+    sets, and the namespaces and pods they act on.
+
+    \b
+    Exit codes: 0 success, 1 a check failed (--exit-code), 2 usage, 3 invalid input.
+    """
+
+
+def _dump(data: Any, output: str) -> str:
+    if output == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
+    return json.dumps(data, indent=2)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when stderr is a terminal (and the job is large)."""
+    stream = click.get_text_stream("stderr")
+    if total < 2000 or not stream.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=stream) as bar:
+        yield bar.update
+
+
+def _evaluating(policy_set: Any, flow: Any) -> Any:
+    try:
+        return policy_set.evaluate(flow)
+    except PolicyError as exc:
+        raise InvalidInput.from_error(exc) from exc
+
+
+# -- validate -------------------------------------------------------------------------------
+
+
+@cli.command()
+@filename_option()
+@strict_option()
+def validate(filenames: tuple[str, ...], strict: bool) -> None:
+    """Check that every document is valid.
+
+    Exit 0 when it is; otherwise exit 3 with one 'file:line:col: message' line per problem
+    on stderr.
+    """
+    policy_set = load_policy_set(filenames, strict=strict)
+    counts = [
+        (len(policy_set.tiers), "tier", "tiers"),
+        (len(policy_set.policies), "policy", "policies"),
+        (len(policy_set.staged_policies), "staged policy", "staged policies"),
+        (len(policy_set.endpoints), "endpoint", "endpoints"),
+        (len(policy_set.network_sets), "network set", "network sets"),
+    ]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts]
+    echo(f"{style('valid', fg='green')}: {', '.join(parts)}")
+
+
+# -- evaluate / explain ---------------------------------------------------------------------
+
+
+@cli.command()
+@filename_option()
+@namespace_option("Namespace of pods given by bare name (default: 'default').")
+@flow_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied.")
+@strict_option()
+def evaluate(
+    filenames: tuple[str, ...],
+    namespaces: tuple[str, ...],
+    output: str,
+    exit_code: bool,
+    strict: bool,
+    **flow: Any,
+) -> None:
+    """The verdict on one flow: Allow or Deny, each side's decision, the Log rules that fired.
+
+    \b
+    Example:
+      netpolicy evaluate -f examples/staging -n staging --src front-end --dst back-end --port 443
+    """
+    flow_value = build_flow(namespace=single_namespace(namespaces), **flow)
+    policy_set = load_policy_set(filenames, strict=strict)
+    verdict = _evaluating(policy_set, flow_value)
+    if output == "table":
+        echo(verdict_table(verdict))
+    else:
+        echo(_dump(verdict_data(verdict), output))
+    if exit_code and verdict.action is not Action.ALLOW:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+@cli.command()
+@filename_option()
+@namespace_option("Namespace of pods given by bare name (default: 'default').")
+@flow_options
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied.")
+@strict_option()
+def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: bool, strict: bool, **flow: Any) -> None:
+    """The readable trace of one flow: every tier, policy and rule that decided.
+
+    \b
+    Example:
+      netpolicy explain -f examples/staging -n staging --src front-end --dst database --port 27017
+    """
+    flow_value = build_flow(namespace=single_namespace(namespaces), **flow)
+    policy_set = load_policy_set(filenames, strict=strict)
+    verdict = _evaluating(policy_set, flow_value)
+    lines = verdict.explain().splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index] == f"verdict: {verdict.action}":
+            lines[index] = "verdict: " + action_text(verdict.action)
+            break
+    echo("\n".join(lines))
+    if exit_code and verdict.action is not Action.ALLOW:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+# -- matrix ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@filename_option()
+@namespace_option("Only pods in this namespace (repeatable; default: every namespace).")
+@all_namespaces_option()
+@click.option("-p", "--protocol", default="TCP", show_default=True, help="Protocol name or number.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Destination port (default: none given).")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "csv", "html"]), default="table", show_default=True)
+@strict_option()
+def matrix(
+    filenames: tuple[str, ...],
+    namespaces: tuple[str, ...],
+    all_namespaces: bool,
+    protocol: str,
+    port: int | None,
+    output: str,
+    strict: bool,
+) -> None:
+    """Which pods reach which, for one protocol and port.
+
+    JSON is a list of {"src", "dst", "protocol", "port", "allowed"} records; CSV the same
+    columns; HTML one self-contained page with a heatmap (hover a cell for the deciding
+    policy and rule of each side).
+
+    \b
+    Example:
+      netpolicy matrix -f examples/staging -n staging --port 443 -o html > matrix.html
+    """
+    if all_namespaces and namespaces:
+        raise click.UsageError("-A/--all-namespaces and -n/--namespace exclude each other")
+    build_flow(src="0.0.0.0", dst="0.0.0.0", protocol=protocol, dst_port=port, src_port=None, icmp_type=None, icmp_code=None, namespace="")
+    policy_set = load_policy_set(filenames, strict=strict)
+    pods = _matrix.select_endpoints(policy_set, namespaces)
+    if not pods:
+        echo("warning: no pods" + (f" in namespace {', '.join(namespaces)}" if namespaces else ""), err=True)
+    with _progress(len(pods) ** 2, "evaluating") as progress:
+        try:
+            result = _matrix.compute(policy_set, pods, protocol, port, with_verdicts=output == "html", progress=progress)
+        except PolicyError as exc:
+            raise InvalidInput.from_error(exc) from exc
+    if output == "table":
+        echo(_matrix.render_table(result))
+    elif output == "json":
+        echo(_matrix.render_json(result))
+    elif output == "csv":
+        echo(_matrix.render_csv(result), nl=False)
+    else:
+        echo(_matrix.render_html(result), nl=False)
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@filename_option()
+@click.option(
+    "--flows",
+    "flows_file",
+    required=True,
+    type=click.File("rb"),
+    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow); '-' is stdin.",
+)
+@click.option("--input-format", type=click.Choice(_replay.INPUT_FORMATS), default="auto", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--decisions/--no-decisions",
+    default=True,
+    show_default=True,
+    help="Name what decided each flow (slower); --no-decisions gives only the verdicts.",
+)
+@click.option("--summary", "summary_file", type=click.File("w"), help="Also write the summary as JSON to this file.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied.")
+@strict_option()
+def replay(
+    filenames: tuple[str, ...],
+    flows_file: Any,
+    input_format: str,
+    output: str,
+    decisions: bool,
+    summary_file: Any,
+    exit_code: bool,
+    strict: bool,
+) -> None:
+    """Decide every recorded flow: per-record verdicts on stdout, a summary on stderr.
+
+    \b
+    Example:
+      netpolicy replay -f examples/staging --flows examples/flows.csv
+    """
+    name = getattr(flows_file, "name", "-")
+    name = "<stdin>" if name in ("-", "<stdin>") else str(name)
+    if name == "<stdin>" and "-" in filenames:
+        raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
+    policy_set = load_policy_set(filenames, strict=strict)
+    flows = _replay.read_flows(flows_file, name, input_format)
+    with _progress(len(flows), "replaying") as progress:
+        try:
+            result = _replay.replay(policy_set, flows, decisions=decisions, progress=progress)
+        except PolicyError as exc:
+            raise InvalidInput.from_error(exc) from exc
+    _replay.write_records(result, click.get_text_stream("stdout"), output)
+    summary = result.summary()
+    echo(_replay.summary_text(summary), err=True)
+    if summary_file is not None:
+        summary_file.write(json.dumps(summary, indent=2) + "\n")
+    if exit_code and summary["denied"]:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+# -- selector -------------------------------------------------------------------------------
+
+
+def _labels(values: tuple[str, ...]) -> dict[str, str] | None:
+    if not values:
+        return None
+    labels: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            key, sep, label = item.partition("=")
+            if not sep or not key.strip():
+                raise click.BadParameter(f"{item!r} is not key=value", param_hint="'--labels'")
+            labels[key.strip()] = label.strip()
+    return labels
+
+
+@cli.command()
+@click.argument("expression")
+@click.option("--labels", "label_args", multiple=True, metavar="K=V,...", help="Labels to match the selector against.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the labels do not match.")
+def selector(expression: str, label_args: tuple[str, ...], output: str, exit_code: bool) -> None:
+    """A Calico selector's canonical form, and whether it matches --labels.
+
+    \b
+    Example:
+      netpolicy selector "app == 'web' && tier in {'b', 'a'}" --labels app=web,tier=a
+    """
+    from ..selector import Selector
+
+    labels = _labels(label_args)
+    try:
+        parsed = Selector.parse(expression)
+    except PolicyError as exc:
+        raise InvalidInput(str(exc).splitlines()) from exc
+    matched = parsed.matches(labels) if labels is not None else None
+    if output == "json":
+        data: dict[str, Any] = {"selector": str(parsed)}
+        if labels is not None:
+            data["labels"] = labels
+            data["matches"] = matched
+        echo(json.dumps(data, indent=2))
+    else:
+        echo(str(parsed))
+        if matched is not None:
+            echo(style("matches", fg="green") if matched else style("does not match", fg="red"))
+    if exit_code and matched is False:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+# -- version --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def version(output: str) -> None:
+    """The netpolicy version, which matcher loaded, and the Python running it."""
+    from .._matcher import IMPLEMENTATION
+
+    data = {"netpolicy": _version.__version__, "implementation": IMPLEMENTATION, "python": platform.python_version()}
+    if output == "json":
+        echo(json.dumps(data, indent=2))
+    else:
+        echo(f"netpolicy {data['netpolicy']} ({IMPLEMENTATION} matcher, Python {data['python']})")
+
+
+def main() -> None:
+    """Console entry point (``netpolicy``)."""
+    cli(prog_name="netpolicy")
