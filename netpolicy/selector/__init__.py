@@ -12,6 +12,7 @@ The grammar is ``selector.lark`` in this package; the tree nodes are in ``_ast``
 
 from __future__ import annotations
 
+from ._restrictions import LabelRestriction
 from ._selector import Selector
 
-__all__ = ["Selector"]
+__all__ = ["Selector", "LabelRestriction"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, Union
 
 from attrs.exceptions import FrozenInstanceError
@@ -11,6 +12,7 @@ from attrs.exceptions import FrozenInstanceError
 from . import _ast
 from ._compile import Matcher, compile_matcher
 from ._parser import parse_tree
+from ._restrictions import LabelRestriction, label_restrictions
 
 __all__ = ["Selector"]
 
@@ -30,7 +32,7 @@ class Selector:
     canonical texts (``str(sel)``, Calico's own re-serialisation) are equal.
     """
 
-    __slots__ = ("_root", "_canonical", "_hash", "_matcher", "_uid", "_keys", "__weakref__")
+    __slots__ = ("_root", "_canonical", "_hash", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__")
 
     _root: _ast.Node
     _canonical: str
@@ -38,6 +40,7 @@ class Selector:
     _matcher: Matcher | None
     _uid: str | None
     _keys: frozenset[str] | None
+    _restrictions: Mapping[str, LabelRestriction] | None
 
     _memo: ClassVar[dict[str, Selector]] = {}
 
@@ -56,6 +59,7 @@ class Selector:
         setter(self, "_matcher", None)
         setter(self, "_uid", None)
         setter(self, "_keys", None)
+        setter(self, "_restrictions", None)
 
     @classmethod
     def parse(cls, text: str) -> Selector:
@@ -113,6 +117,16 @@ class Selector:
             keys = _ast.label_keys(self._root)
             object.__setattr__(self, "_keys", keys)
         return keys
+
+    @property
+    def label_restrictions(self) -> Mapping[str, LabelRestriction]:
+        """Calico's per-label lower bounds (§A.5): labels that must be present (with
+        one of some values) or absent for a match to be possible. Never decides a match."""
+        found = self._restrictions
+        if found is None:
+            found = MappingProxyType(label_restrictions(self._root))
+            object.__setattr__(self, "_restrictions", found)
+        return found
 
     @property
     def unique_id(self) -> str:
