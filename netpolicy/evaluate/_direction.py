@@ -177,7 +177,7 @@ class Judge:
         names = self.index.profiles_of(self.endpoint)
         self.trace.add(depth, "profile", "profiles: " + (", ".join(names) if names else "none"))
         for name in names:
-            profile = self.index.profile(name)
+            profile = self.index.profile(name, self.endpoint)
             if profile is None:
                 self.trace.add(depth + 1, "profile", f"profile {name} is not in the policy set: no rules")
                 continue

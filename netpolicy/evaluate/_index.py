@@ -28,12 +28,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Entity", "Index", "TierPolicies", "index_of"]
 
+_ALLOW_ALL = (Rule(Action.ALLOW),)
+
 #: The profile Calico gives auto-created host endpoints: allow everything (§B.6).
-DEFAULT_ALLOW_PROFILE = Profile(
-    name="projectcalico-default-allow",
-    ingress=(Rule(Action.ALLOW),),
-    egress=(Rule(Action.ALLOW),),
-)
+DEFAULT_ALLOW_PROFILE = Profile(name="projectcalico-default-allow", ingress=_ALLOW_ALL, egress=_ALLOW_ALL)
 
 
 @attrs.frozen
@@ -178,24 +176,29 @@ class Index:
             raise PolicyError(f"internal inconsistency: policy names unknown tier {name!r}")
         return self.tiers[name]
 
-    def profile(self, name: str) -> Profile | None:
-        """A profile by name; the built-in ``projectcalico-default-allow`` is always known."""
+    def profile(self, name: str, endpoint: Endpoint) -> Profile | None:
+        """The profile ``name`` of ``endpoint``, or None when the PolicySet does not have
+        it. The built-in ``projectcalico-default-allow`` is always known, and so is the
+        namespace profile ``kns.<ns>`` of an endpoint's own namespace: Calico creates one
+        (allow all) for every namespace, so a hand-built endpoint in a namespace the
+        inventory does not hold behaves as in a cluster that has it."""
         found = self.profiles.get(name)
-        if found is None and name == DEFAULT_ALLOW_PROFILE.name:
+        if found is not None:
+            return found
+        if name == DEFAULT_ALLOW_PROFILE.name:
             return DEFAULT_ALLOW_PROFILE
-        return found
+        if endpoint.namespace and not endpoint.is_host and name == f"kns.{endpoint.namespace}":
+            return Profile(name, ingress=_ALLOW_ALL, egress=_ALLOW_ALL)
+        return None
 
     def profiles_of(self, endpoint: Endpoint) -> tuple[str, ...]:
         """The endpoint's profiles in order. A hand-built endpoint without ``profiles``
         gets those of a pod in its namespace: ``kns.<ns>`` then ``ksa.<ns>.<sa>`` (§A.6)."""
         if endpoint.profiles is not None:
             return endpoint.profiles
-        if endpoint.is_host or not endpoint.namespace:
-            return ()
-        names = [f"kns.{endpoint.namespace}"]
-        if endpoint.service_account:
-            names.append(f"ksa.{endpoint.namespace}.{endpoint.service_account}")
-        return tuple(names)
+        from ..loader.normalize import default_profiles
+
+        return default_profiles(endpoint)
 
 
 _INDEXES: "weakref.WeakKeyDictionary[PolicySet, Index]" = weakref.WeakKeyDictionary()

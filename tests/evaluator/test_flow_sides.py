@@ -63,6 +63,12 @@ def test_a_hand_built_endpoint_is_adopted() -> None:
     assert v.allowed and v.ingress.policy.name == "from-a"
 
 
+def test_a_hand_built_endpoint_in_a_namespace_the_inventory_lacks_has_its_namespace_profile() -> None:
+    stranger = Endpoint(labels={"app": "s"}, namespace="elsewhere", name="s", ips=("10.7.7.7",))
+    v = PS.evaluate(Flow(stranger, "198.51.100.1", dst_port=80))
+    assert v.allowed and (v.egress.reason, v.egress.profile) == (Reason.PROFILE, "kns.elsewhere")
+
+
 def test_an_endpoint_without_addresses_is_matched_by_identity() -> None:
     me = Endpoint(labels={"app": "a"}, namespace="x", name="noip",
                   effective_labels={"app": "a", "projectcalico.org/namespace": "x"}, profiles=("kns.x",))
