@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from ..errors import PolicyError
 from ..model import EntityMatch, IcmpMatch, IPNetwork, NamedPort, PortRange, Rule, RulePort
 from ._index import Entity, Index
 from ._packet import Packet, Peer
@@ -86,8 +87,11 @@ def _side_matches(
         return False
     if side.selector is not None and not _selected(side.selector, peer.entities):
         return False
-    if side.not_selector is not None and _selected(side.not_selector, peer.entities):
-        return False
+    if side.not_selector is not None:
+        if side.selector is not None:  # the model folds notSelector into a positive selector
+            raise PolicyError("internal inconsistency: a rule side has both selector and not_selector")
+        if _selected(side.not_selector, peer.entities):
+            return False
     if side.services is not None and not _service_matches(side, peer, port, packet, index, source=source):
         return False
     if side.ports and not _port_in(side.ports, rule, side, peer, port, packet.protocol):
