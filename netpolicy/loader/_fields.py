@@ -9,11 +9,13 @@ the document's ``locate`` callback (the YAML reader provides one).
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import Problem
+from ..model import Origin
 
-__all__ = ["Document", "Field", "Path", "format_path", "MISSING"]
+__all__ = ["Document", "Field", "Path", "format_path", "short_repr", "MISSING"]
 
 Path = tuple[Any, ...]  # str keys and int indexes
 
@@ -59,6 +61,7 @@ class Document:
         self.prefix = prefix  # path of this object inside its document (items of a List)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.origin: Origin | None = None  # where the object starts (set by the reader)
         self.kind: str | None = body.get("kind") if isinstance(body, dict) and isinstance(body.get("kind"), str) else None
         meta = body.get("metadata") if isinstance(body, dict) else None
         name = meta.get("name") if isinstance(meta, dict) else None
@@ -101,6 +104,20 @@ class Document:
         what = f"{self.kind} {self.name}" if self.name else (self.kind or "document")
         where = format_path(self.prefix + path)
         self.warnings.append(f"{place}: {message} ({what}{', ' + where if where else ''})")
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 80
+_REPR.maxother = 80
+
+
+def short_repr(value: Any) -> str:
+    """A bounded ``repr`` for messages (safe on huge, deep or cyclic values)."""
+    try:
+        return _REPR.repr(value)
+    except Exception:  # a hostile __repr__
+        return f"<{type(value).__name__}>"
 
 
 def _type_name(value: Any) -> str:
@@ -154,7 +171,7 @@ class Field:
         self.doc.warn(self.path, message)
 
     def _wrong_type(self, expected: str) -> Any:
-        return self.problem(f"expected {expected}, got {_type_name(self.value)} {self.value!r}"[:300])
+        return self.problem(f"expected {expected}, got {_type_name(self.value)} {short_repr(self.value)}")
 
     # -- typed getters: each returns the value, a default when absent, or MISSING -------
 

@@ -1,0 +1,156 @@
+"""From converted objects to the model the evaluator runs on: synthesized profiles,
+built-in tiers, effective labels (calico-semantics §A.6, §B.5, §B.6)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from ..model import Action, Endpoint, FrozenLabels, NetworkSet, Profile, Rule, ServiceBackends, Tier
+from .inventory import (
+    METADATA_NAME_LABEL,
+    NAMESPACE_LABEL,
+    ORCHESTRATOR_LABEL,
+    SERVICE_ACCOUNT_LABEL,
+    NamespaceRecord,
+    ServiceAccountRecord,
+)
+
+__all__ = [
+    "BUILTIN_TIERS",
+    "DEFAULT_ALLOW_PROFILE",
+    "namespace_profile",
+    "service_account_profile",
+    "default_allow_profile",
+    "default_profiles",
+    "effective_endpoint_labels",
+    "network_set_labels",
+    "merge_services",
+]
+
+#: Tiers Calico creates itself (v3.32+ names and the ≤ v3.31 admin/baseline names).
+BUILTIN_TIERS: tuple[Tier, ...] = (
+    Tier("adminnetworkpolicy", 1000.0, Action.PASS),
+    Tier("kube-admin", 1000.0, Action.PASS),
+    Tier("default", 1_000_000.0, Action.DENY),
+    Tier("kube-baseline", 10_000_000.0, Action.PASS),
+    Tier("baselineadminnetworkpolicy", 10_000_000.0, Action.PASS),
+)
+DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
+_ALLOW_ALL = (Rule(action=Action.ALLOW),)
+_ANTI_SPOOF = ("pcns.", "pcsa.")
+
+
+def namespace_profile(namespace: NamespaceRecord) -> Profile:
+    """``kns.<ns>``: lends ``pcns.<k>=<v>`` for every namespace label plus
+    ``pcns.projectcalico.org/name``; allows everything both ways."""
+    labels = {f"pcns.{key}": value for key, value in namespace.labels.items()}
+    labels["pcns.projectcalico.org/name"] = namespace.name
+    return Profile(f"kns.{namespace.name}", labels, _ALLOW_ALL, _ALLOW_ALL, origin=namespace.origin)
+
+
+def service_account_profile(account: ServiceAccountRecord) -> Profile:
+    """``ksa.<ns>.<sa>``: lends ``pcsa.<k>=<v>`` plus ``pcsa.projectcalico.org/name``;
+    no rules."""
+    labels = {f"pcsa.{key}": value for key, value in account.labels.items()}
+    labels["pcsa.projectcalico.org/name"] = account.name
+    return Profile(f"ksa.{account.namespace}.{account.name}", labels, origin=account.origin)
+
+
+def default_allow_profile() -> Profile:
+    """The built-in ``projectcalico-default-allow``: allow all, both ways."""
+    return Profile(DEFAULT_ALLOW_PROFILE, {}, _ALLOW_ALL, _ALLOW_ALL)
+
+
+def default_profiles(endpoint: Endpoint) -> tuple[str, ...]:
+    """The profiles a pod in ``endpoint.namespace`` has: ``kns.<ns>`` then
+    ``ksa.<ns>.<sa>`` when it has a service account."""
+    if endpoint.is_host or not endpoint.namespace:
+        return ()
+    names = [f"kns.{endpoint.namespace}"]
+    if endpoint.service_account:
+        names.append(f"ksa.{endpoint.namespace}.{endpoint.service_account}")
+    return tuple(names)
+
+
+def _implied_labels(name: str, endpoint: Endpoint) -> Mapping[str, str]:
+    """What a missing default profile would lend (a hand-built endpoint in a namespace
+    the inventory does not hold behaves as in a real cluster)."""
+    namespace = endpoint.namespace
+    if namespace and name == f"kns.{namespace}":
+        return {"pcns.projectcalico.org/name": namespace, f"pcns.{METADATA_NAME_LABEL}": namespace}
+    if namespace and endpoint.service_account and name == f"ksa.{namespace}.{endpoint.service_account}":
+        return {"pcsa.projectcalico.org/name": endpoint.service_account}
+    return {}
+
+
+def effective_endpoint_labels(
+    endpoint: Endpoint,
+    profiles: Mapping[str, Profile],
+    *,
+    from_pod: bool = True,
+    orchestrator: str | None = "k8s",
+) -> Mapping[str, str]:
+    """The labels selectors see on ``endpoint`` (§A.6).
+
+    A workload endpoint with a namespace is treated like a pod there: its ``pcns.``/
+    ``pcsa.`` labels are dropped (unless ``from_pod`` is False: a WorkloadEndpoint
+    manifest), ``projectcalico.org/namespace``, ``/orchestrator`` and
+    ``/serviceaccount`` are set, and its profiles default to ``kns.<ns>``,
+    ``ksa.<ns>.<sa>``. Then every profile lends its ``labelsToApply``: own labels shadow
+    inherited ones and the first profile with a key wins.
+    """
+    if endpoint.is_host or not endpoint.namespace:
+        own = dict(endpoint.labels)
+    else:
+        if from_pod:
+            own = {k: v for k, v in endpoint.labels.items() if not k.startswith(_ANTI_SPOOF)}
+        else:
+            own = dict(endpoint.labels)
+        own[NAMESPACE_LABEL] = endpoint.namespace
+        if orchestrator:
+            own[ORCHESTRATOR_LABEL] = orchestrator
+        if endpoint.service_account:
+            own[SERVICE_ACCOUNT_LABEL] = endpoint.service_account
+    chain = endpoint.profiles if endpoint.profiles is not None else default_profiles(endpoint)
+    for name in chain:
+        profile = profiles.get(name)
+        lent = profile.labels_to_apply if profile is not None else _implied_labels(name, endpoint)
+        for key, value in lent.items():
+            own.setdefault(key, value)
+    return FrozenLabels(own)
+
+
+def network_set_labels(network_set: NetworkSet, profiles: Mapping[str, Profile]) -> Mapping[str, str]:
+    """A NetworkSet's labels plus ``projectcalico.org/namespace``, then what ``kns.<ns>``
+    lends; a GlobalNetworkSet has only its own labels."""
+    labels = dict(network_set.labels)
+    if network_set.namespace:
+        labels[NAMESPACE_LABEL] = network_set.namespace
+        profile = profiles.get(f"kns.{network_set.namespace}")
+        lent = (
+            profile.labels_to_apply
+            if profile is not None
+            else {"pcns.projectcalico.org/name": network_set.namespace, f"pcns.{METADATA_NAME_LABEL}": network_set.namespace}
+        )
+        for key, value in lent.items():
+            labels.setdefault(key, value)
+    return FrozenLabels(labels)
+
+
+def merge_services(slices: Iterable[ServiceBackends]) -> tuple[ServiceBackends, ...]:
+    """One ServiceBackends per Service, from all its EndpointSlices."""
+    merged: dict[tuple[str, str], ServiceBackends] = {}
+    for item in slices:
+        key = (item.namespace, item.name)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = item
+        else:
+            merged[key] = ServiceBackends(
+                namespace=item.namespace,
+                name=item.name,
+                addresses=tuple(dict.fromkeys(seen.addresses + item.addresses)),
+                ports=tuple(dict.fromkeys(seen.ports + item.ports)),
+                origin=seen.origin,
+            )
+    return tuple(merged.values())
