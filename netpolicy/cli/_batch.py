@@ -29,10 +29,10 @@ def allowed_many(
     for start in range(0, len(flows), CHUNK):
         chunk = flows[start : start + CHUNK]
         if batch:
-            answer = policy_set.evaluate_many(chunk)  # type: ignore[attr-defined]
+            answer = policy_set.evaluate_many(chunk)
             result.extend(bool(x) for x in answer.allowed)
         else:
-            result.extend(policy_set.evaluate(flow).action is Action.ALLOW for flow in chunk)  # type: ignore[attr-defined]
+            result.extend(policy_set.evaluate(flow).action is Action.ALLOW for flow in chunk)
         if progress is not None:
             progress(len(chunk))
     return result

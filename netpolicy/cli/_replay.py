@@ -175,7 +175,7 @@ def replay(
         for flow, ok in zip(flows, allowed):
             verdict = cache.get(flow)
             if verdict is None:
-                verdict = cache[flow] = policy_set.evaluate(flow)  # type: ignore[attr-defined]
+                verdict = cache[flow] = policy_set.evaluate(flow)
             if verdict.allowed != ok:
                 raise RuntimeError(f"internal error: batch and single evaluation disagree on {flow}")
             labels.append(deciding_label(verdict))

@@ -54,7 +54,7 @@ def cli() -> None:
 
 def _dump(data: Any, output: str) -> str:
     if output == "yaml":
-        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
+        return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False)).rstrip("\n")
     return json.dumps(data, indent=2)
 
 

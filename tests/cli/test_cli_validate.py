@@ -1,0 +1,83 @@
+"""`netpolicy validate`: exit 0 when valid, 3 with file:line:col lines when not."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from clihelp import STAGING, Run
+
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$")
+
+BAD = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: bad
+  namespace: staging
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.300/8
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: bad-selector
+spec:
+  selector: app ==
+"""
+
+
+def test_valid_examples(run: Run) -> None:
+    result = run(["validate", "-f", str(STAGING)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("valid: ")
+    assert result.stderr == ""
+
+
+def test_problems_each_on_a_line(run: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
+    result = run(["validate", "-f", str(STAGING), "-f", str(bad)])
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) >= 2
+    found = [LINE.match(line) for line in lines]
+    assert all(found), lines
+    assert {m["file"] for m in found if m} == {str(bad)}
+    places = {(int(m["line"]), m["message"]) for m in found if m}
+    assert any(line == 11 for line, _ in places), places  # the cidr
+    assert any(line in (17, 18) for line, _ in places), places  # the selector
+
+
+def test_stdin(run: Run) -> None:
+    result = run(["validate", "-f", "-"], input=BAD)
+    assert result.exit_code == 3
+    assert all(LINE.match(line) for line in result.stderr.splitlines()), result.stderr
+    good = run(["validate", "-f", "-"], input=(STAGING / "20-kubernetes-networkpolicies.yaml").read_text())
+    assert good.exit_code == 0
+
+
+def test_unknown_kind(run: Run) -> None:
+    text = "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n"
+    assert run(["validate", "-f", "-"], input=text).exit_code == 3
+    lenient = run(["validate", "-f", "-", "--no-strict"], input=text)
+    assert lenient.exit_code == 0
+    assert "warning:" in lenient.stderr and "Gizmo" in lenient.stderr
+
+
+def test_not_yaml(run: Run) -> None:
+    result = run(["validate", "-f", "-"], input="a: [1, 2\n")
+    assert result.exit_code == 3
+    assert result.stderr.strip()
+
+
+@pytest.mark.parametrize("args", [["validate"], ["validate", "-f", "missing.yaml"], ["validate", "-f", "-", "-f", "-"]])
+def test_usage(run: Run, args: list[str]) -> None:
+    assert run(args, input="").exit_code == 2
