@@ -9,7 +9,7 @@ trees: every group is parenthesised and every leaf spelled one way).
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Iterator, Union
+from typing import Any, Callable, Iterable, Iterator, Union
 
 import attrs
 
@@ -38,6 +38,8 @@ __all__ = [
     "depth",
     "map_labels",
     "quote",
+    "to_postfix",
+    "from_postfix",
 ]
 
 _LABEL_RE = re.compile(r"[A-Za-z0-9_./-]+")
@@ -104,6 +106,10 @@ class Node:
 
     def __str__(self) -> str:
         return render(self)
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[tuple[Any, ...], ...]]]:
+        # Flat post-order form: pickling a deep tree must not recurse.
+        return (from_postfix, (to_postfix(self),))
 
 
 class Leaf(Node):
@@ -390,3 +396,58 @@ def map_labels(node: Node, fn: Callable[[str], str]) -> Node:
             raise TypeError(f"unknown selector node {type(item).__name__}")
     (result,) = done
     return result
+
+
+_KINDS: dict[str, type[Node]] = {}
+
+
+def to_postfix(node: Node) -> tuple[tuple[Any, ...], ...]:
+    """The tree as a flat post-order tuple of ``(kind, *fields)`` entries."""
+    out: list[tuple[Any, ...]] = []
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        item, expanded = stack.pop()
+        kind = type(item).__name__
+        if isinstance(item, ValueLeaf):
+            out.append((kind, item.label, item.value))
+        elif isinstance(item, SetLeaf):
+            out.append((kind, item.label, item.values))
+        elif isinstance(item, Has):
+            out.append((kind, item.label))
+        elif isinstance(item, Leaf):
+            out.append((kind,))
+        elif expanded:
+            out.append((kind, len(item.operands)) if isinstance(item, (And, Or)) else (kind,))
+        else:
+            stack.append((item, True))
+            if isinstance(item, Not):
+                stack.append((item.operand, False))
+            elif isinstance(item, (And, Or)):
+                stack.extend((op, False) for op in reversed(item.operands))
+    return tuple(out)
+
+
+def from_postfix(entries: Iterable[tuple[Any, ...]]) -> Node:
+    """Rebuild a tree from :func:`to_postfix` output."""
+    if not _KINDS:
+        kinds: tuple[type[Node], ...] = (
+            Eq, Ne, Contains, StartsWith, EndsWith, In, NotIn, Has, All, Global, Not, And, Or
+        )
+        _KINDS.update((k.__name__, k) for k in kinds)
+    done: list[Node] = []
+    for kind, *fields in entries:
+        cls = _KINDS[kind]
+        if cls is Not:
+            done.append(Not(done.pop()))
+        elif cls is And or cls is Or:
+            n = fields[0]
+            if not 2 <= n <= len(done):
+                raise ValueError("malformed selector tree")
+            ops = done[-n:]
+            del done[-n:]
+            done.append(cls(ops))
+        else:
+            done.append(cls(*fields))
+    if len(done) != 1:
+        raise ValueError("malformed selector tree")
+    return done[0]

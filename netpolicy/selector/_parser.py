@@ -124,7 +124,7 @@ def _describe(tok: Token) -> str:
     return name
 
 
-def _reason(expected: set[str], found: Token) -> str:
+def _reason(expected: set[str], found: Token, open_groups: int) -> str:
     if expected <= _OPERATORS:
         want = "operator after label"
     elif expected == {"STRING"}:
@@ -137,10 +137,9 @@ def _reason(expected: set[str], found: Token) -> str:
         want = "',' or '}' in set"
     elif expected & _EXPRESSION:
         want = "expression"
-    elif "_RPAR" in expected:
-        want = "'&&', '||' or ')'"
-    elif "$END" in expected:
-        want = "'&&', '||' or end of selector"
+    elif "_RPAR" in expected or "$END" in expected:
+        # LALR merges the states after an expression inside and outside parentheses.
+        want = "'&&', '||' or ')'" if open_groups else "'&&', '||' or end of selector"
     else:
         want = " or ".join(sorted(_NAMES.get(e, e) for e in expected))
     return f"expected {want}, found {_describe(found)}"
@@ -157,7 +156,12 @@ def parse_tree(text: str) -> _ast.Node:
     except UnexpectedToken as e:
         tok = e.token
         pos = len(text) if tok.type == "$END" else (tok.start_pos or 0)
-        raise SelectorSyntaxError(_reason(set(e.expected), tok), text, pos) from None
+        depth = 0
+        for kind, _value, at in toks:
+            if at >= pos:
+                break
+            depth += (kind == "_LPAR") - (kind == "_RPAR")
+        raise SelectorSyntaxError(_reason(set(e.expected), tok, depth), text, pos) from None
     except UnexpectedInput as e:  # pragma: no cover - the feed never yields bad characters
         raise SelectorSyntaxError("invalid selector", text, getattr(e, "pos_in_stream", 0) or 0) from None
     except (ValueError, TypeError) as e:  # a node refused its fields

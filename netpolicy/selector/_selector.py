@@ -12,6 +12,7 @@ from attrs.exceptions import FrozenInstanceError
 from . import _ast
 from ._compile import Matcher, compile_matcher
 from ._parser import parse_tree
+from ._tokenizer import MAX_LABEL_LENGTH
 from ._restrictions import LabelRestriction, label_restrictions
 
 __all__ = ["Selector"]
@@ -74,13 +75,15 @@ class Selector:
             pass
         except TypeError:  # unhashable
             pass
-        if not isinstance(text, str):
-            raise TypeError(f"selector text must be str, not {type(text).__name__}")
+        if type(text) is not str:
+            if not isinstance(text, str):
+                raise TypeError(f"selector text must be str, not {type(text).__name__}")
+            text = str.__str__(text)  # a plain copy of a str subclass
         sel = cls(parse_tree(text))
         memo = cls._memo
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
-        memo[str(text)] = sel
+        memo[text] = sel
         return sel
 
     @classmethod
@@ -171,6 +174,9 @@ class Selector:
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError()
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        # By text; the faithful rendering reparses to this exact tree even for "!(!x)".
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        # By text: the faithful rendering reparses to this exact tree even for "!(!x)".
+        # A tree whose labels grew past the parser's limit (prefixed()) goes as a tree.
+        if any(len(k) > MAX_LABEL_LENGTH for k in self.label_keys):
+            return (Selector, (self._root,))
         return (Selector.parse, (_ast.render(self._root, faithful=True),))
