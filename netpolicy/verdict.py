@@ -133,6 +133,8 @@ class Verdict:
         """Every tier, policy and rule that decided, as text for a person."""
         lines = [f"{'  ' * step.depth}{step.text}" for step in self.steps()]
         lines.append(f"verdict: {self.action}")
+        for ref in self.logged:
+            lines.append(f"logged: {ref}")
         if self.pending is not None:
             lines.append(f"pending verdict with staged policies: {self.pending.action}")
         return "\n".join(lines)

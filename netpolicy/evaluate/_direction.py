@@ -154,6 +154,7 @@ class Judge:
         rules = policy.rules(self.direction)
         if rules is None:
             raise PolicyError(f"internal inconsistency: {policy.ref} has no {self.direction} rules but applied")
+        logged = False
         for number, rule in enumerate(rules):
             if not rule_matches(rule, self.packet, self.index):
                 continue
@@ -161,6 +162,7 @@ class Judge:
                 self.trace.add(depth, "rule", f"rule {number} matched: {describe_rule(rule)}")
             if rule.action is Action.LOG:
                 self.logged.append(RuleRef(self.direction, tier, policy.ref, None, number))
+                logged = True
                 continue
             if rule.action is Action.ALLOW or rule.action is Action.DENY:
                 return _Outcome(rule.action, Reason.RULE, tier=tier, policy=policy, rule=number), False
@@ -168,7 +170,7 @@ class Judge:
                 self.trace.add(depth, "pass", f"Pass: leave tier {tier}")
                 return None, True
             raise PolicyError(f"internal inconsistency: rule action {rule.action!r}")
-        self.trace.add(depth, "policy", "no rule matched")
+        self.trace.add(depth, "policy", "no other rule matched" if logged else "no rule matched")
         return None, False
 
     def _profiles(self, depth: int) -> _Outcome:

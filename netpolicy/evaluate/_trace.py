@@ -87,7 +87,7 @@ def describe_rule(rule: Rule) -> str:
     if rule.http:
         parts.append("(http clause: not enforced at layer 4)")
     if len(parts) == 1:
-        parts.append("everything")
+        parts.append("all traffic")
     return " ".join(parts)
 
 
