@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .model import Direction, Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
 
 if TYPE_CHECKING:
+    from .batch import BatchResult
     from .flow import Flow
+    from .matrix import Matrix
     from .verdict import Verdict
 
 __all__ = ["PolicySet"]
+
+
+def _reference_verdict(ps: PolicySet, flow: Flow) -> Verdict:
+    """The reference evaluator's verdict (what the tables fall back on)."""
+    from .evaluate import evaluate
+
+    return evaluate(ps, flow)
 
 
 class PolicySet:
@@ -121,6 +130,26 @@ class PolicySet:
         from .loader.normalize import effective_endpoint_labels
 
         return effective_endpoint_labels(endpoint, self._profiles)
+
+    # -- compiled tables (netpolicy.batch, netpolicy.matrix) ----------------------------
+
+    def evaluate_many(self, flows: Any) -> BatchResult:
+        """Decides many flows at once on compiled tables; equal to :meth:`evaluate` flow
+        by flow. ``flows`` is an iterable of :class:`Flow`, a mapping of columns (``src``,
+        ``dst``, ``protocol``, ``dst_port``, optional ``src_port``, ``icmp_type``,
+        ``icmp_code``) or a pyarrow Table. See :class:`netpolicy.batch.BatchResult`."""
+        from .batch import engine_for
+
+        return engine_for(self, _reference_verdict).evaluate_many(flows)
+
+    def matrix(self, protocol: str | int = "TCP", port: int | None = None, namespaces: Iterable[str] | None = None) -> Matrix:
+        """The reachability matrix among workload endpoints (optionally only those in
+        ``namespaces``) for ``protocol`` and destination ``port``; see
+        :class:`netpolicy.matrix.Matrix`."""
+        from .batch import engine_for
+        from .matrix import reachability
+
+        return reachability(engine_for(self, _reference_verdict), protocol, port, namespaces)
 
     def __repr__(self) -> str:
         return (

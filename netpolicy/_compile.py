@@ -1,0 +1,808 @@
+"""Compiles a PolicySet into flat decision tables (shared by both matcher twins).
+
+The tables answer "what does each side decide" for a flow with no Python objects in the
+loop:
+
+* **Address classes.** Every CIDR that matters (endpoint IPs, network-set nets, rule
+  nets/notNets, service backends) is laid out per family; the address space splits into
+  intervals on which every rule's address predicate is constant (selector IP sets, nets,
+  named-port and service memberships, §A.9, §F.1). Intervals with the same memberships
+  share a class. An IPv4 address maps to its interval by a hash of endpoint addresses,
+  else by binary search.
+* **Local classes.** The policed side of a direction (egress: the source, ingress: the
+  destination) is classed by the policies and profiles that apply to its endpoint (§C.2)
+  together with its own address class.
+* **Cells.** ``cell[local_class * n_classes + peer_class]`` is a table id. A table is a
+  sorted list of key starts over the flow key (protocol, destination port or ICMP
+  type/code, see :func:`flow_key`) with an outcome id per interval.
+* **Outcomes.** An outcome id names a precomputed (Decision, logged rules) pair.
+  ``FALLBACK`` means "ask the reference evaluator" (what the tables cannot express
+  exactly: rules with source ports, policy sets with host endpoints, addresses shared by
+  endpoints, endpoints without addresses, traffic of an endpoint to itself); ``NONE`` means "no policed endpoint on this side".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+
+from .model import Action, Direction, Endpoint, EntityMatch, NamedPort, PortRange, Rule
+from .verdict import Decision, Reason, RuleRef
+
+if TYPE_CHECKING:
+    from .policyset import PolicySet
+
+__all__ = ["Compiled", "compile_policyset", "flow_key", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
+
+FALLBACK = -1  #: outcome: decide this flow with the reference evaluator
+NONE = -2  #: outcome: no policed endpoint on this side
+LOCAL_EXTERNAL = -1  #: local class of an address no policed endpoint owns
+LOCAL_FALLBACK = -2  #: local class of an endpoint the tables do not decide
+
+KEY_BITS = 17
+KEY_LIMIT = 256 << KEY_BITS
+_PORTED = (6, 17, 132, 136)
+_ICMP_PROTOCOLS = (1, 58)
+_ICMP_CODES = 257  # code 0-255, plus "none" (0)
+
+Intervals = list[tuple[int, int]]  # sorted, disjoint, half-open
+
+
+def flow_key(protocol: int, dst_port: int | None, icmp_type: int | None, icmp_code: int | None) -> int:
+    """The table key of a flow: protocol in the high bits, then the destination port
+    (0 when absent) or, for ICMP, ``(type+1)*257 + (code+1)`` (0 for an absent part)."""
+    if icmp_type is not None:
+        sub = (icmp_type + 1) * _ICMP_CODES + (0 if icmp_code is None else icmp_code + 1)
+    else:
+        sub = dst_port or 0
+    return (protocol << KEY_BITS) | sub
+
+
+# -- interval sets over the key space ------------------------------------------------------
+
+
+def _union(parts: Iterable[tuple[int, int]]) -> Intervals:
+    out: Intervals = []
+    for a, b in sorted(parts):
+        if a >= b:
+            continue
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _complement(iv: Intervals) -> Intervals:
+    out: Intervals = []
+    pos = 0
+    for a, b in iv:
+        if a > pos:
+            out.append((pos, a))
+        pos = b
+    if pos < KEY_LIMIT:
+        out.append((pos, KEY_LIMIT))
+    return out
+
+
+def _intersect(x: Intervals, y: Intervals) -> Intervals:
+    out: Intervals = []
+    i = j = 0
+    while i < len(x) and j < len(y):
+        a = max(x[i][0], y[j][0])
+        b = min(x[i][1], y[j][1])
+        if a < b:
+            out.append((a, b))
+        if x[i][1] < y[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+_ALL: Intervals = [(0, KEY_LIMIT)]
+
+
+def _proto_iv(protocol: int) -> Intervals:
+    return [(protocol << KEY_BITS, (protocol + 1) << KEY_BITS)]
+
+
+def _port_ranges_iv(ranges: Sequence[PortRange]) -> Intervals:
+    return _union(
+        ((p << KEY_BITS) | r.first, ((p << KEY_BITS) | r.last) + 1) for p in _PORTED for r in ranges
+    )
+
+
+def _pairs_iv(pairs: Iterable[tuple[int, int]]) -> Intervals:
+    return _union(((p << KEY_BITS) | port, ((p << KEY_BITS) | port) + 1) for p, port in pairs)
+
+
+def _icmp_iv(match: Any) -> Intervals:
+    base = (match.type + 1) * _ICMP_CODES
+    if match.code is None:
+        lo, hi = base, base + _ICMP_CODES
+    else:
+        lo, hi = base + match.code + 1, base + match.code + 2
+    return [((p << KEY_BITS) | lo, (p << KEY_BITS) | hi) for p in _ICMP_PROTOCOLS]
+
+
+def _rule_base_iv(rule: Rule) -> Intervals:
+    """Keys the rule's protocol and ICMP criteria accept."""
+    iv = _ALL
+    if rule.protocol is not None:
+        iv = _intersect(iv, _proto_iv(rule.protocol))
+    if rule.not_protocol is not None:
+        iv = _intersect(iv, _complement(_proto_iv(rule.not_protocol)))
+    if rule.icmp is not None:
+        iv = _intersect(iv, _icmp_iv(rule.icmp))
+    if rule.not_icmp is not None:
+        iv = _intersect(iv, _complement(_icmp_iv(rule.not_icmp)))
+    return iv
+
+
+# -- the compiled result -------------------------------------------------------------------
+
+
+class Compiled:
+    """The tables for one PolicySet; see the module docstring. Arrays are numpy."""
+
+    def __init__(self) -> None:
+        self.n_classes = 0
+        self.v4_starts = np.zeros(1, np.uint32)
+        self.v4_class = np.zeros(1, np.int32)
+        self.v4_endpoint = np.full(1, -1, np.int32)
+        self.v4_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)  # [egress, ingress]
+        self.hash_keys = np.zeros(1, np.uint32)
+        self.hash_vals = np.full(1, -1, np.int32)
+        self.hash_shift = 31
+        self.v6_starts: list[int] = [0]
+        self.v6_class = np.zeros(1, np.int32)
+        self.v6_endpoint = np.full(1, -1, np.int32)
+        self.v6_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)
+        self.cells = [np.zeros(0, np.int32), np.zeros(0, np.int32)]  # [egress, ingress]
+        self.tab_off = np.zeros(0, np.int32)
+        self.tab_len = np.zeros(0, np.int32)
+        self.tab_keys = np.zeros(0, np.uint32)
+        self.tab_out = np.zeros(0, np.int32)
+        self.tab_gkeys = np.zeros(0, np.uint64)
+        self.out_allow = np.zeros(0, np.uint8)
+        self.outcomes: list[tuple[Decision, tuple[RuleRef, ...]]] = []
+        self.endpoints: tuple[Endpoint, ...] = ()
+        self.endpoint_ids: dict[str, int] = {}
+        self.verdict_by_reference = np.zeros(0, np.bool_)  # staged policies apply: pending
+        self.all_fallback = False  # host endpoints present: every flow goes to the reference
+        self.endpoint_local = np.zeros((2, 0), np.int32)  # only meaningful per address
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        return sum(a.nbytes for a in arrays) + sum(c.nbytes for c in self.cells)
+
+
+class _Node:
+    __slots__ = ("family", "start", "size", "atoms", "endpoint")
+
+    def __init__(self, family: int, start: int, size: int) -> None:
+        self.family = family
+        self.start = start
+        self.size = size
+        self.atoms: set[int] = set()
+        self.endpoint = -1
+
+
+def _cidr(net: Any) -> tuple[int, int, int]:
+    net = ipaddress.ip_network(net, strict=False)
+    bits = 32 if net.version == 4 else 128
+    return net.version, int(net.network_address), 1 << (bits - net.prefixlen)
+
+
+def _layers(rules: Sequence[Rule]) -> Iterable[EntityMatch]:
+    for rule in rules:
+        yield rule.source
+        yield rule.destination
+
+
+class _Compiler:
+    def __init__(self, ps: PolicySet) -> None:
+        self.ps = ps
+        self.policies = ps.policies
+        self.tiers = {tier.name: tier for tier in ps.tiers}
+        self.endpoints = ps.endpoints
+        from .evaluate._index import index_of
+
+        self.index = index_of(ps)  # profile resolution exactly as the reference does it
+        self.out = Compiled()
+        self.atoms: dict[Any, int] = {}
+        self.nodes: dict[tuple[int, int, int], _Node] = {}
+        self._label_maps: list[Any] = []
+        self._label_ids: dict[frozenset[tuple[str, str]], int] = {}
+        self._match_cache: dict[Any, list[bool]] = {}
+
+    def _profiles_of(self, endpoint: Endpoint) -> tuple[tuple[str, Any], ...]:
+        """The endpoint's profiles in order, resolved as the reference resolves them."""
+        names = self.index.profiles_of(endpoint)
+        try:
+            return tuple((name, self.index.profile(name, endpoint)) for name in names)
+        except TypeError:  # the one-argument form
+            return tuple((name, self.index.profile(name)) for name in names)  # type: ignore[call-arg]
+
+    # -- labels and selectors --------------------------------------------------------------
+
+    def _label_id(self, labels: Any) -> int:
+        key = frozenset(labels.items())
+        found = self._label_ids.get(key)
+        if found is None:
+            found = self._label_ids[key] = len(self._label_maps)
+            self._label_maps.append(labels)
+        return found
+
+    def _matches(self, selector: Any) -> list[bool]:
+        """Whether ``selector`` matches each distinct label map (cached)."""
+        try:
+            cached = self._match_cache.get(selector)
+        except TypeError:  # unhashable selector: key by text
+            selector_key: Any = ("text", str(selector))
+            cached = self._match_cache.get(selector_key)
+        else:
+            selector_key = selector
+        if cached is None or len(cached) < len(self._label_maps):
+            done = cached or []
+            cached = done + [bool(selector.matches(m)) for m in self._label_maps[len(done) :]]
+            self._match_cache[selector_key] = cached
+        return cached
+
+    def _atom(self, key: Any) -> int:
+        found = self.atoms.get(key)
+        if found is None:
+            found = self.atoms[key] = len(self.atoms)
+        return found
+
+    def _node(self, net: Any) -> _Node:
+        key = _cidr(net)
+        node = self.nodes.get(key)
+        if node is None:
+            node = self.nodes[key] = _Node(*key)
+        return node
+
+    # -- main --------------------------------------------------------------------------
+
+    def run(self) -> Compiled:
+        out = self.out
+        out.endpoints = self.endpoints
+        out.endpoint_ids = {e.key: i for i, e in enumerate(self.endpoints) if e.name}
+        out.all_fallback = any(e.is_host for e in self.endpoints)
+        # Entities with addresses: endpoints (points) and network sets (CIDRs).
+        self.ep_labels = [self._label_id(self.ps._labels_of(e)) for e in self.endpoints]
+        self.ns_labels = [self._label_id(n.effective_labels) for n in self.ps.network_sets]
+        all_rules: list[Rule] = []
+        for policy in self.policies:
+            all_rules.extend(policy.ingress or ())
+            all_rules.extend(policy.egress or ())
+        self.ep_profiles = [self._profiles_of(e) for e in self.endpoints]
+        for profile in {p for profiles in self.ep_profiles for _, p in profiles if p is not None}:
+            all_rules.extend(profile.ingress)
+            all_rules.extend(profile.egress)
+        self._collect_atoms(all_rules)
+        self._partition()
+        self._side_rows: dict[int, np.ndarray] = {}
+        self._keep: list[Any] = []
+        self._port_sets: dict[Any, int] = {}
+        self._port_set_list: list[Any] = []
+        self._tables: dict[tuple[int, ...], int] = {}
+        self._table_list: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        self._outcomes: dict[Any, int] = {}
+        self._table_memo: dict[Any, int] = {}
+        self._rule_base: dict[int, Intervals] = {}
+        self._families: dict[int, tuple[bool, bool]] = {}
+        self._build_directions()
+        self._finish_tables()
+        return out
+
+    def _collect_atoms(self, rules: list[Rule]) -> None:
+        for eid, endpoint in enumerate(self.endpoints):
+            for ip in endpoint.ips:
+                node = self._node(ip)
+                node.endpoint = eid if node.endpoint == -1 else -3  # -3: shared address
+        selectors: dict[Any, None] = {}
+        triples: dict[tuple[str, int | None, Any], None] = {}
+        services: dict[tuple[str, str], None] = {}
+        for side in _layers(rules):
+            for net in side.nets + side.not_nets:
+                self._node(net).atoms.add(self._atom(("net", _cidr(net))))
+            if side.selector is not None:
+                selectors[side.selector] = None
+            if side.not_selector is not None:
+                selectors[side.not_selector] = None
+            for port in side.ports + side.not_ports:
+                if isinstance(port, NamedPort):
+                    triples[(port.name, None, side.selector)] = None
+            if side.services is not None:
+                services[(side.services.namespace, side.services.name)] = None
+        for selector in selectors:
+            atom = self._atom(("sel", selector))
+            hits = self._matches(selector)
+            for eid, endpoint in enumerate(self.endpoints):
+                if hits[self.ep_labels[eid]]:
+                    for ip in endpoint.ips:
+                        self._node(ip).atoms.add(atom)
+            for nid, netset in enumerate(self.ps.network_sets):
+                if hits[self.ns_labels[nid]]:
+                    for net in netset.nets:
+                        self._node(net).atoms.add(atom)
+        # Named ports: per (name, selector) the (protocol, port) pairs at each endpoint IP;
+        # the rule's protocol filter is applied later on the key space.
+        for name, _, selector in triples:
+            hits = self._matches(selector) if selector is not None else None
+            for eid, endpoint in enumerate(self.endpoints):
+                if hits is not None and not hits[self.ep_labels[eid]]:
+                    continue
+                for cp in endpoint.named_ports:
+                    if cp.name == name:
+                        atom = self._atom(("np", name, selector, cp.protocol, cp.port))
+                        for ip in endpoint.ips:
+                            self._node(ip).atoms.add(atom)
+        backends = {(s.namespace, s.name): s for s in self.ps.services}
+        for key in services:
+            found = backends.get(key)
+            if found is not None:
+                atom = self._atom(("svc", key))
+                for ip in found.addresses:
+                    self._node(ip).atoms.add(atom)
+
+    def _partition(self) -> None:
+        class_ids: dict[tuple[int, frozenset[int]], int] = {}
+        class_atoms: list[frozenset[int]] = []
+        class_family: list[int] = []
+        per_family: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        for family, bits in ((4, 32), (6, 128)):
+            nodes = sorted(
+                (n for n in self.nodes.values() if n.family == family), key=lambda n: (n.start, -n.size)
+            )
+            starts: list[int] = []
+            classes: list[int] = []
+            owners: list[int] = []
+
+            def emit(lo: int, hi: int, atoms: frozenset[int], owner: int) -> None:
+                if lo >= hi:
+                    return
+                key = (family, atoms)
+                cid = class_ids.get(key)
+                if cid is None:
+                    cid = class_ids[key] = len(class_atoms)
+                    class_atoms.append(atoms)
+                    class_family.append(family)
+                if owners and owner == -1 and owners[-1] == -1 and classes[-1] == cid:
+                    return
+                starts.append(lo)
+                classes.append(cid)
+                owners.append(owner)
+
+            stack: list[tuple[int, frozenset[int], int]] = [(1 << bits, frozenset(), -1)]
+            pos = 0
+            for node in nodes:
+                while stack[-1][0] <= node.start:
+                    end, atoms, owner = stack.pop()
+                    emit(pos, end, atoms, owner)
+                    pos = max(pos, end)
+                emit(pos, node.start, stack[-1][1], stack[-1][2])
+                pos = node.start
+                owner = node.endpoint if node.size == 1 else -1
+                stack.append((node.start + node.size, stack[-1][1] | frozenset(node.atoms), owner))
+            while stack:
+                end, atoms, owner = stack.pop()
+                emit(pos, end, atoms, owner)
+                pos = max(pos, end)
+            per_family[family] = (starts, classes, owners)
+        n = len(class_atoms)
+        self.out.n_classes = n
+        self.class_family = np.array(class_family, np.int8)
+        matrix = np.zeros((max(len(self.atoms), 1), n), np.bool_)
+        for cid, atoms in enumerate(class_atoms):
+            if atoms:
+                matrix[list(atoms), cid] = True
+        self.atom_matrix = matrix
+        self.class_atoms = class_atoms
+        self.per_family = per_family
+
+    # -- rule sides over address classes ------------------------------------------------
+
+    def _port_set_id(self, value: Any) -> int:
+        found = self._port_sets.get(value)
+        if found is None:
+            found = self._port_sets[value] = len(self._port_set_list)
+            self._port_set_list.append(value)
+        return found
+
+    def _side_row(self, side: EntityMatch, destination: bool) -> np.ndarray:
+        """Per address class: 0 no match, 1 match, 2+k match with port-set k (named ports
+        or service ports resolved at that address)."""
+        key = id(side) * 2 + destination
+        row = self._side_rows.get(key)
+        if row is not None:
+            return row
+        self._keep.append(side)
+        A = self.atom_matrix
+        n = self.out.n_classes
+        ok = np.ones(n, np.bool_)
+
+        def any_atom(keys: Iterable[Any]) -> np.ndarray:
+            ids = [self.atoms[k] for k in keys if k in self.atoms]
+            if not ids:
+                return np.zeros(n, np.bool_)
+            return np.asarray(A[ids].any(axis=0))
+
+        if side.nets:
+            ok &= any_atom(("net", _cidr(net)) for net in side.nets)
+        if side.not_nets:
+            ok &= ~any_atom(("net", _cidr(net)) for net in side.not_nets)
+        if side.selector is not None:
+            ok &= any_atom([("sel", side.selector)])
+        if side.not_selector is not None:
+            ok &= ~any_atom([("sel", side.not_selector)])
+        svc_pairs: frozenset[tuple[int, int]] | None = None
+        if side.services is not None:
+            svc_key = (side.services.namespace, side.services.name)
+            ok &= any_atom([("svc", svc_key)])
+            if destination:
+                found = [s for s in self.ps.services if (s.namespace, s.name) == svc_key]
+                svc_pairs = frozenset(found[0].ports) if found else frozenset()
+        named = [p.name for p in side.ports if isinstance(p, NamedPort)]
+        not_named = [p.name for p in side.not_ports if isinstance(p, NamedPort)]
+        row = ok.astype(np.int32)
+        if named or not_named or svc_pairs is not None:
+            wanted = set(named) | set(not_named)
+            np_atoms = {
+                aid: (k[1], k[3], k[4])
+                for k, aid in self.atoms.items()
+                if k[0] == "np" and k[1] in wanted and k[2] == side.selector
+            }
+            for cid in np.flatnonzero(ok):
+                have = [np_atoms[a] for a in self.class_atoms[cid] if a in np_atoms]
+                value = (
+                    frozenset((pr, po) for nm, pr, po in have if nm in named),
+                    frozenset((pr, po) for nm, pr, po in have if nm in not_named),
+                    svc_pairs,
+                )
+                row[cid] = 2 + self._port_set_id(value)
+        self._side_rows[key] = row
+        return row
+
+    def _family_ok(self, rule: Rule) -> tuple[bool, bool]:
+        found = self._families.get(id(rule))
+        if found is not None:
+            return found
+        self._keep.append(rule)
+        out = []
+        for family in (4, 6):
+            ok = rule.ip_version in (None, family)
+            for nets in (rule.source.nets, rule.source.not_nets, rule.destination.nets, rule.destination.not_nets):
+                if nets and not any(_cidr(n)[0] == family for n in nets):
+                    ok = False
+            out.append(ok)
+        found = self._families[id(rule)] = (out[0], out[1])
+        return found
+
+    def _rule_keys(self, rule: Rule, src_val: int, dst_val: int) -> Intervals | None:
+        """Keys the rule matches given its side values; None if not expressible."""
+        if rule.source.ports or rule.source.not_ports:
+            return None
+        base = self._rule_base.get(id(rule))
+        if base is None:
+            base = self._rule_base[id(rule)] = _rule_base_iv(rule)
+            self._keep.append(rule)
+        iv = base
+        dst = rule.destination
+        named = self._port_set_list[dst_val - 2] if dst_val >= 2 else (frozenset(), frozenset(), None)
+        if dst.ports:
+            numeric = [p for p in dst.ports if isinstance(p, PortRange)]
+            iv = _intersect(iv, _union(_port_ranges_iv(numeric) + _named_iv(named[0], rule.protocol)))
+        if dst.not_ports:
+            numeric = [p for p in dst.not_ports if isinstance(p, PortRange)]
+            iv = _intersect(iv, _complement(_union(_port_ranges_iv(numeric) + _named_iv(named[1], rule.protocol))))
+        if named[2] is not None:
+            iv = _intersect(iv, _pairs_iv(named[2]))
+        return iv
+
+    # -- directions ----------------------------------------------------------------------
+
+    def _build_directions(self) -> None:
+        out = self.out
+        n = out.n_classes
+        ep_labels = self.ep_labels
+        # Which policies apply to each distinct endpoint label map, per direction.
+        pol_hits: list[list[bool]] = []
+        for policy in self.policies:
+            pol_hits.append(self._matches(policy.selector))
+        staged_hits = [self._matches(p.selector) for p in self.ps.staged_policies]
+        verdict_ref = np.zeros(len(self.endpoints), np.bool_)
+        for eid, lid in enumerate(ep_labels):
+            verdict_ref[eid] = any(hits[lid] for hits in staged_hits)
+        out.verdict_by_reference = verdict_ref
+        for d_index, direction in enumerate((Direction.EGRESS, Direction.INGRESS)):
+            sigma_ids: dict[Any, int] = {}
+            sigmas: list[Any] = []
+            ep_sigma = np.full(len(self.endpoints), -1, np.int32)
+            for eid, endpoint in enumerate(self.endpoints):
+                if endpoint.is_host:
+                    continue
+                profiles = self.ep_profiles[eid]
+                lid = ep_labels[eid]
+                applying = tuple(
+                    i for i, p in enumerate(self.policies) if p.rules(direction) is not None and pol_hits[i][lid]
+                )
+                key = (applying, profiles)
+                sid = sigma_ids.get(key)
+                if sid is None:
+                    sid = sigma_ids[key] = len(sigmas)
+                    sigmas.append(key)
+                ep_sigma[eid] = sid
+            local_ids: dict[tuple[int, int], int] = {}
+            rows: list[np.ndarray] = []
+            row_memo: dict[Any, np.ndarray] = {}
+            sigma_rules = [self._sigma_rules(s, direction) for s in sigmas]
+            for family in (4, 6):
+                starts, classes, owners = self.per_family[family]
+                local = np.full(len(starts), LOCAL_EXTERNAL, np.int32)
+                for idx, (cid, owner) in enumerate(zip(classes, owners)):
+                    if owner == -1:
+                        continue
+                    if owner < 0 or ep_sigma[owner] < 0:
+                        local[idx] = LOCAL_FALLBACK
+                        continue
+                    sid = int(ep_sigma[owner])
+                    lid = local_ids.get((sid, cid))
+                    if lid is None:
+                        lid = local_ids[(sid, cid)] = len(rows)
+                        rows.append(self._cell_row(sid, sigma_rules[sid], cid, direction, row_memo))
+                    local[idx] = lid
+                if family == 4:
+                    if d_index == 0:
+                        out.v4_local = np.zeros((2, len(starts)), np.int32)
+                    out.v4_local[d_index] = local
+                else:
+                    if d_index == 0:
+                        out.v6_local = np.zeros((2, len(starts)), np.int32)
+                    out.v6_local[d_index] = local
+            out.cells[d_index] = (
+                np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+            )
+        # address arrays
+        s4, c4, o4 = self.per_family[4]
+        out.v4_starts = np.array(s4, np.uint32)
+        out.v4_class = np.array(c4, np.int32)
+        out.v4_endpoint = np.array(o4, np.int32)
+        s6, c6, o6 = self.per_family[6]
+        out.v6_starts = list(s6)
+        out.v6_class = np.array(c6, np.int32)
+        out.v6_endpoint = np.array(o6, np.int32)
+        _build_hash(out)
+        del n
+
+    def _sigma_rules(self, sigma: Any, direction: Direction) -> list[tuple[Any, ...]]:
+        """The ordered entries of a policy/profile signature: (layer, rule, tier, owner,
+        index); a ("tier-end", None, tier, None, None) entry closes each participating tier."""
+        applying, profiles = sigma
+        rules: list[tuple[Any, ...]] = []
+        for n, i in enumerate(applying):
+            policy = self.policies[i]
+            for r_index, rule in enumerate(policy.rules(direction) or ()):
+                rules.append(("policy", rule, policy.tier, i, r_index))
+            if n + 1 == len(applying) or self.policies[applying[n + 1]].tier != policy.tier:
+                rules.append(("tier-end", None, policy.tier, None, None))
+        for name, profile in profiles:
+            if profile is None:
+                continue
+            for r_index, rule in enumerate(profile.rules(direction)):
+                rules.append(("profile", rule, None, name, r_index))
+            rules.append(("profile-end", None, None, name, None))
+        return rules
+
+    def _cell_row(
+        self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, np.ndarray]
+    ) -> np.ndarray:
+        """Table ids over every peer class, for a local endpoint signature and address class."""
+        egress = direction is Direction.EGRESS
+        family = int(self.class_family[cid])
+        live: list[tuple[int, int, np.ndarray]] = []
+        for pos, (_, rule, _, _, _) in enumerate(rules):
+            if rule is None:
+                continue
+            fam4, fam6 = self._family_ok(rule)
+            if not (fam4 if family == 4 else fam6):
+                continue
+            local_side = rule.source if egress else rule.destination
+            peer_side = rule.destination if egress else rule.source
+            lval = int(self._side_row(local_side, not egress)[cid])
+            if lval == 0:
+                continue
+            live.append((pos, lval, self._side_row(peer_side, egress)))
+        memo_key = (sid, direction, family, tuple((pos, lval) for pos, lval, _ in live))
+        found = memo.get(memo_key)
+        if found is not None:
+            return found
+        n = self.out.n_classes
+        group = np.zeros(n, np.int64)
+        span = 1
+        for _, _, prow in live:
+            top = int(prow.max()) + 1 if n else 1
+            if span * top >= (1 << 62):
+                _, group = np.unique(group, return_inverse=True)
+                group = group.astype(np.int64)
+                span = int(group.max()) + 1 if n else 1
+            group = group * top + prow
+            span *= top
+        uniq, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+        tids = np.empty(len(uniq), np.int32)
+        for g, rep in enumerate(first):
+            column = tuple((pos, lval, int(prow[rep])) for pos, lval, prow in live if prow[rep] != 0)
+            tids[g] = self._table(sid, rules, column, direction, egress)
+        row = tids[inverse.reshape(-1)]
+        memo[memo_key] = row
+        return row
+
+    def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
+        key = (sid, direction, column)
+        found = self._table_memo.get(key)
+        if found is not None:
+            return found
+        keysets: list[tuple[int, Intervals]] = []
+        fallback = False
+        for pos, lval, pval in column:
+            rule = rules[pos][1]
+            src_val, dst_val = (lval, pval) if egress else (pval, lval)
+            iv = self._rule_keys(rule, src_val, dst_val)
+            if iv is None:
+                fallback = True
+                break
+            if iv:
+                keysets.append((pos, iv))
+        if fallback:
+            table: tuple[tuple[int, ...], tuple[int, ...]] = ((0,), (FALLBACK,))
+        else:
+            table = self._evaluate_table(rules, keysets, direction)
+        tid = self._tables.get(table)  # type: ignore[arg-type]
+        if tid is None:
+            tid = self._tables[table] = len(self._table_list)  # type: ignore[index]
+            self._table_list.append(table)
+        self._table_memo[key] = tid
+        return tid
+
+    def _outcome(self, decision: Decision, logged: tuple[RuleRef, ...]) -> int:
+        key = (decision, logged)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = len(self.out.outcomes)
+            self.out.outcomes.append(key)
+        return found
+
+    def _evaluate_table(
+        self, rules: list[tuple[Any, ...]], keysets: list[tuple[int, Intervals]], direction: Direction
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Runs §C.3 on every key interval at once (bit i = elementary interval i)."""
+        points = sorted({0, *(a for _, iv in keysets for a, _ in iv), *(b for _, iv in keysets for _, b in iv)} - {KEY_LIMIT})
+        index = {p: i for i, p in enumerate(points)}
+        index[KEY_LIMIT] = len(points)
+        member: dict[int, int] = {}
+        for pos, iv in keysets:
+            mask = 0
+            for a, b in iv:
+                i, j = index[a], index[b]
+                mask |= ((1 << (j - i)) - 1) << i
+            member[pos] = mask
+        full = (1 << len(points)) - 1
+        decided: list[tuple[int, Decision]] = []
+        logs: dict[int, list[RuleRef]] = {}
+
+        def log(hit: int, ref: RuleRef) -> None:
+            while hit:
+                low = hit & -hit
+                logs.setdefault(low.bit_length() - 1, []).append(ref)
+                hit ^= low
+
+        active, passed = full, 0
+        for pos, (layer, rule, tier_name, owner, r_index) in enumerate(rules):
+            if layer == "profile-end":
+                active |= passed
+                passed = 0
+                continue
+            if layer == "tier-end":
+                if self.tiers[tier_name].default_action is Action.PASS:
+                    active |= passed
+                else:
+                    if active:
+                        decided.append((active, Decision(direction, Action.DENY, Reason.END_OF_TIER, tier_name)))
+                    active = passed
+                passed = 0
+                continue
+            hit = member.get(pos, 0) & active
+            if not hit:
+                continue
+            if layer == "policy":
+                ref = self.policies[owner].ref
+                if rule.action is Action.LOG:
+                    log(hit, RuleRef(direction, tier_name, ref, None, r_index))
+                elif rule.action is Action.PASS:
+                    passed |= hit
+                    active &= ~hit
+                else:
+                    decided.append((hit, Decision(direction, rule.action, Reason.RULE, tier_name, ref, r_index)))
+                    active &= ~hit
+            elif rule.action is Action.LOG:
+                log(hit, RuleRef(direction, None, None, owner, r_index))
+            elif rule.action is Action.PASS:  # leave this profile for the next one
+                passed |= hit
+                active &= ~hit
+            else:
+                decided.append((hit, Decision(direction, rule.action, Reason.PROFILE, profile=owner, rule=r_index)))
+                active &= ~hit
+        if active:
+            decided.append((active, Decision(direction, Action.DENY, Reason.NO_PROFILE_MATCH)))
+        outs = [0] * len(points)
+        for mask, decision in decided:
+            while mask:
+                low = mask & -mask
+                i = low.bit_length() - 1
+                outs[i] = self._outcome(decision, tuple(logs.get(i, ())))
+                mask ^= low
+        starts: list[int] = []
+        values: list[int] = []
+        for p, o in zip(points, outs):
+            if not values or values[-1] != o:
+                starts.append(p)
+                values.append(o)
+        return tuple(starts), tuple(values)
+
+    def _finish_tables(self) -> None:
+        out = self.out
+        tables = self._table_list
+        lengths = np.array([len(t[0]) for t in tables], np.int32)
+        out.tab_len = lengths
+        out.tab_off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32) if tables else np.zeros(0, np.int32)
+        out.tab_keys = np.fromiter((k for t in tables for k in t[0]), np.uint32, count=int(lengths.sum()))
+        out.tab_out = np.fromiter((o for t in tables for o in t[1]), np.int32, count=int(lengths.sum()))
+        tids = np.repeat(np.arange(len(tables), dtype=np.uint64), lengths)
+        out.tab_gkeys = (tids << np.uint64(32)) | out.tab_keys.astype(np.uint64)
+        out.out_allow = np.array([d.action is Action.ALLOW for d, _ in out.outcomes], np.uint8)
+
+
+def _named_iv(pairs: frozenset[tuple[int, int]], protocol: int | None) -> Intervals:
+    """Keys of resolved named ports, filtered by the rule's protocol (§F.1: UDP and SCTP
+    as such, any other given protocol as TCP, none: the declared protocol)."""
+    if protocol is None:
+        chosen = pairs
+    else:
+        want = protocol if protocol in (17, 132) else 6
+        chosen = frozenset(p for p in pairs if p[0] == want)
+    return _pairs_iv(chosen)
+
+
+def _build_hash(out: Compiled) -> None:
+    """Open-addressing hash (multiplicative, linear probing) of point intervals, IPv4."""
+    starts = out.v4_starts
+    ends = np.append(starts[1:].astype(np.int64), 1 << 32)
+    points = np.flatnonzero((ends - starts.astype(np.int64)) == 1)
+    size = 1
+    while size < 2 * max(len(points), 1):
+        size <<= 1
+    shift = 32 - size.bit_length() + 1
+    keys = np.zeros(size, np.uint32)
+    vals = np.full(size, -1, np.int32)
+    mask = size - 1
+    for idx in points.tolist():
+        ip = int(starts[idx])
+        h = ((ip * 2654435761) & 0xFFFFFFFF) >> shift if shift < 32 else 0
+        while vals[h] != -1:
+            h = (h + 1) & mask
+        keys[h] = ip
+        vals[h] = idx
+    out.hash_keys = keys
+    out.hash_vals = vals
+    out.hash_shift = shift
+
+
+def compile_policyset(ps: PolicySet) -> Compiled:
+    """Compiles ``ps`` into tables (see the module docstring)."""
+    return _Compiler(ps).run()

@@ -1,0 +1,479 @@
+"""Deciding flows on the compiled tables: one at a time or many at once.
+
+:class:`Engine` holds one PolicySet's tables and matcher; ``PolicySet.evaluate_many``
+returns a :class:`BatchResult`. Whatever the tables cannot decide exactly (see
+:mod:`netpolicy._compile`) is decided by the reference evaluator, flow by flow.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import ipaddress
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+import attrs
+import numpy as np
+
+from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key
+from ._matcher import Matcher
+from .errors import PolicyError
+from .evaluate import explain_steps
+from .flow import Flow, protocol_number
+from .model import Action, Endpoint
+from .verdict import Decision, RuleRef, Verdict
+
+if TYPE_CHECKING:
+    from .policyset import PolicySet
+
+__all__ = ["BatchResult", "Engine", "engine_for", "ACTION_DENY", "ACTION_ALLOW", "COLUMNS"]
+
+ACTION_DENY = 0  #: action code of a denied flow
+ACTION_ALLOW = 1  #: action code of an allowed flow
+COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
+_PORTED = np.array([6, 17, 132, 136])
+_ICMP = np.array([1, 58])
+_V4_LIMIT = 1 << 32
+
+Reference = Callable[["PolicySet", Flow], Verdict]
+
+
+class Engine:
+    """One PolicySet's compiled tables, its matcher and the reference to fall back on."""
+
+    def __init__(self, ps: PolicySet, reference: Reference, matcher: type | None = None) -> None:
+        self._ps = weakref.ref(ps)  # the cache is keyed weakly by the PolicySet
+        self._reference = reference
+        self.compiled: Compiled = compile_policyset(ps)
+        self.matcher = (matcher or Matcher)(self.compiled)
+        c = self.compiled
+        self.owner: dict[tuple[int, int], int] = {}
+        for eid, endpoint in enumerate(c.endpoints):
+            for ip in endpoint.ips:
+                key = (ip.version, int(ip))
+                self.owner[key] = eid if key not in self.owner else -3
+        self.decisions = [d for d, _ in c.outcomes]
+        self.logged = [logs for _, logs in c.outcomes]
+        self.by_reference = c.verdict_by_reference.tolist()
+        self.allows = c.out_allow.tolist()
+        self._decision_cache: dict[tuple[int, int], Decision] = {}
+
+    @property
+    def ps(self) -> PolicySet:
+        ps = self._ps()
+        if ps is None:
+            raise RuntimeError("the PolicySet of this engine is gone")
+        return ps
+
+    def reference(self, flow: Flow) -> Verdict:
+        """The reference evaluator's verdict."""
+        return self._reference(self.ps, flow)
+
+    # -- sides ---------------------------------------------------------------------------
+
+    def endpoint_address(self, endpoint: Endpoint, family: int | None) -> tuple[int, int] | None:
+        """An endpoint's first address of ``family`` (any family when None)."""
+        for ip in endpoint.ips:
+            if family is None or ip.version == family:
+                return ip.version, int(ip)
+        return None
+
+    def settle(self, src: Any, dst: Any, protocol: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """Both sides' (family, address) as the reference resolves them: each side is
+        (family, address) or ("name", endpoint); an address fixes the family, else IPv4
+        is preferred (IPv6 for ICMPv6). None when the reference must decide."""
+        allowed = {4, 6}
+        for side in (src, dst):
+            if side[0] == "name":
+                families = {ip.version for ip in side[1].ips}
+                if not families:
+                    return None  # matched by identity
+                allowed &= families
+            else:
+                allowed &= {side[0]}
+        for family in (6, 4) if protocol == 58 else (4, 6):
+            if family in allowed:
+                s = src if src[0] != "name" else self.endpoint_address(src[1], family)
+                d = dst if dst[0] != "name" else self.endpoint_address(dst[1], family)
+                return s, d  # type: ignore[return-value]
+        return None  # no shared family: the reference raises
+
+    def _side(self, side: Any) -> Any:
+        if isinstance(side, str):
+            try:
+                return ("name", self.ps.endpoint(side))
+            except KeyError:
+                raise PolicyError(f"no pod or workload endpoint {side!r} in the policy set") from None
+        if isinstance(side, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return side.version, int(side)
+        return None  # a hand-built Endpoint: the reference decides
+
+    def sides(self, flow: Flow) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """Both sides' (family, address), or None when the reference must decide."""
+        src = self._side(flow.src)
+        dst = self._side(flow.dst)
+        if src is None or dst is None:
+            return None
+        return self.settle(src, dst, flow.protocol)
+
+    # -- one flow ------------------------------------------------------------------------
+
+    def decide(self, src: tuple[int, int], dst: tuple[int, int], key: int) -> tuple[int, int, int]:
+        """(code, egress outcome, ingress outcome) of one flow between two addresses of
+        the same family."""
+        if src[0] == 4:
+            return tuple(self.matcher.decide_one_v4(src[1], dst[1], key))  # type: ignore[return-value]
+        c = self.compiled
+        si = bisect.bisect_right(c.v6_starts, src[1]) - 1
+        di = bisect.bisect_right(c.v6_starts, dst[1]) - 1
+        sep = int(c.v6_endpoint[si])
+        if sep >= 0 and sep == int(c.v6_endpoint[di]):
+            return 1, -2, -2  # an endpoint to itself: allowed without evaluation
+        return tuple(  # type: ignore[return-value]
+            self.matcher.decide_classes(
+                int(c.v6_local[0][si]), int(c.v6_class[si]), int(c.v6_local[1][di]), int(c.v6_class[di]), key
+            )
+        )
+
+    def evaluate(self, flow: Flow) -> Verdict:
+        """The verdict on ``flow``: from the tables, else from the reference evaluator."""
+        if self.compiled.all_fallback:
+            return self.reference(flow)
+        sides = self.sides(flow)
+        if sides is None:
+            return self.reference(flow)
+        src, dst = sides
+        code, e, i = self.decide(src, dst, flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code))
+        if code == 2:
+            return self.reference(flow)
+        owner = self.owner
+        sep = owner.get(src, -1)
+        dep = owner.get(dst, -1)
+        if (sep >= 0 and self.by_reference[sep]) or (dep >= 0 and self.by_reference[dep]):
+            return self.reference(flow)
+        return self.verdict(flow, code, e, i, sep, dep)
+
+    def verdict(self, flow: Flow, code: int, e: int, i: int, sep: int, dep: int) -> Verdict:
+        """The Verdict from outcome ids (as the reference builds it: decisions name their
+        endpoint; the destination's Log rules count only when egress allowed)."""
+        egress = self._decision(sep, e) if e >= 0 else None
+        ingress = self._decision(dep, i) if i >= 0 else None
+        logged: tuple[RuleRef, ...] = self.logged[e] if e >= 0 else ()
+        if i >= 0 and (e < 0 or self.allows[e]):
+            logged += self.logged[i]
+        return Verdict(
+            flow, Action.ALLOW if code == 1 else Action.DENY, egress, ingress, logged,
+            replay=functools.partial(explain_steps, self.ps, flow),
+        )
+
+    def _decision(self, endpoint: int, outcome: int) -> Decision:
+        key = (endpoint, outcome)
+        found = self._decision_cache.get(key)
+        if found is None:
+            found = attrs.evolve(self.decisions[outcome], endpoint=self.compiled.endpoints[endpoint].key)
+            if len(self._decision_cache) < 1_000_000:
+                self._decision_cache[key] = found
+        return found
+
+    # -- many flows ------------------------------------------------------------------------
+
+    def evaluate_many(self, flows: Any) -> BatchResult:
+        cols = _columns(self, flows)
+        n = len(cols.key)
+        code = np.empty(n, np.uint8)
+        eg = np.empty(n, np.int32)
+        ing = np.empty(n, np.int32)
+        v4 = cols.v4
+        if self.compiled.all_fallback:
+            code[:] = 2
+            eg[:] = FALLBACK
+            ing[:] = FALLBACK
+        elif v4.all():
+            self.matcher.decide_v4(cols.src4, cols.dst4, cols.key, code, eg, ing)
+        else:
+            idx = np.flatnonzero(v4)
+            c4 = np.empty(len(idx), np.uint8)
+            e4 = np.empty(len(idx), np.int32)
+            i4 = np.empty(len(idx), np.int32)
+            self.matcher.decide_v4(
+                np.ascontiguousarray(cols.src4[idx]), np.ascontiguousarray(cols.dst4[idx]),
+                np.ascontiguousarray(cols.key[idx]), c4, e4, i4,
+            )
+            code[idx], eg[idx], ing[idx] = c4, e4, i4
+            for k in np.flatnonzero(~v4).tolist():
+                s, d = cols.other[k]
+                if s is None or d is None or s[0] != d[0]:
+                    code[k], eg[k], ing[k] = 2, FALLBACK, FALLBACK
+                else:
+                    code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]))
+        result = BatchResult(self, cols, code, eg, ing)
+        for k in np.flatnonzero(code == 2).tolist():
+            verdict = self.reference(cols.flow(k))
+            result.action[k] = ACTION_ALLOW if verdict.allowed else ACTION_DENY
+            result.allowed[k] = verdict.allowed
+        return result
+
+
+class BatchResult:
+    """What ``evaluate_many`` returns: per flow, in input order.
+
+    ``allowed`` (bool) and ``action`` (``ACTION_ALLOW`` 1 / ``ACTION_DENY`` 0) are numpy
+    arrays. ``egress_decision``/``ingress_decision`` hold decision ids (-2: no policed
+    endpoint on that side, -1: decided by the reference evaluator); :meth:`decision`
+    turns an id into its :class:`Decision`, :meth:`verdict` gives flow ``k``'s full
+    Verdict (what ``evaluate`` returns).
+    """
+
+    def __init__(self, engine: Engine, cols: _Columns, code: np.ndarray, eg: np.ndarray, ing: np.ndarray) -> None:
+        self._engine = engine
+        self._cols = cols
+        self.action = np.where(code == 1, ACTION_ALLOW, ACTION_DENY).astype(np.uint8)
+        self.allowed = code == 1
+        self.egress_decision = eg
+        self.ingress_decision = ing
+
+    def __len__(self) -> int:
+        return len(self.allowed)
+
+    def decision(self, decision_id: int) -> Decision | None:
+        """The Decision a decision id stands for (None for -2; -1 has none: use verdict())."""
+        if decision_id == -2:
+            return None
+        if decision_id < 0:
+            raise ValueError("decision -1 was made by the reference evaluator: use verdict(k)")
+        return self._engine.decisions[decision_id]
+
+    def flow(self, k: int) -> Flow:
+        """Flow ``k`` as a :class:`Flow`."""
+        return self._cols.flow(k)
+
+    def verdict(self, k: int) -> Verdict:
+        """Flow ``k``'s Verdict, equal to ``evaluate(flow(k))``."""
+        flow = self._cols.flow(k)
+        return self._engine.evaluate(flow)
+
+
+# -- columns -------------------------------------------------------------------------------
+
+
+class _Columns:
+    """Parsed input: IPv4 sides as uint32, the table key, and a way back to each Flow."""
+
+    def __init__(self) -> None:
+        self.src4 = np.zeros(0, np.uint32)
+        self.dst4 = np.zeros(0, np.uint32)
+        self.key = np.zeros(0, np.uint32)
+        self.v4 = np.zeros(0, np.bool_)
+        self.other: dict[int, tuple[Any, Any]] = {}
+        self.flow: Callable[[int], Flow] = lambda k: Flow("0.0.0.0", "0.0.0.0")
+
+
+def _columns(engine: Engine, flows: Any) -> _Columns:
+    if hasattr(flows, "column_names") and hasattr(flows, "column"):  # a pyarrow Table
+        flows = {name: flows.column(name).to_numpy(zero_copy_only=False) for name in flows.column_names}
+    if isinstance(flows, Mapping):
+        return _from_mapping(engine, flows)
+    if isinstance(flows, (str, bytes)) or not isinstance(flows, Iterable):
+        raise TypeError("evaluate_many takes an iterable of Flow, a mapping of columns or a pyarrow Table")
+    return _from_flows(engine, list(flows))
+
+
+def _from_flows(engine: Engine, flows: list[Any]) -> _Columns:
+    n = len(flows)
+    cols = _Columns()
+    src4 = np.zeros(n, np.uint32)
+    dst4 = np.zeros(n, np.uint32)
+    key = np.zeros(n, np.uint32)
+    v4 = np.zeros(n, np.bool_)
+    for k, flow in enumerate(flows):
+        if not isinstance(flow, Flow):
+            raise TypeError(f"flow {k} is a {type(flow).__name__}, not a Flow")
+        key[k] = flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code)
+        sides = engine.sides(flow)
+        if sides is not None and sides[0][0] == 4:
+            src4[k], dst4[k], v4[k] = sides[0][1], sides[1][1], True
+        else:
+            cols.other[k] = sides if sides is not None else (None, None)
+    cols.src4, cols.dst4, cols.key, cols.v4 = src4, dst4, key, v4
+    cols.flow = flows.__getitem__
+    return cols
+
+
+def _as_array(name: str, values: Any, n: int | None) -> np.ndarray:
+    arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    if arr.ndim != 1:
+        raise PolicyError(f"column {name!r} must be one-dimensional")
+    if n is not None and len(arr) != n:
+        raise PolicyError(f"column {name!r} has {len(arr)} values, expected {n}")
+    return arr
+
+
+def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> tuple[np.ndarray, np.ndarray]:
+    """An integer column: values and a 'given' mask; None (object columns) is absent."""
+    arr = _as_array(name, values, n)
+    if arr.dtype == object:
+        given = np.array([v is not None for v in arr.tolist()], np.bool_)
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in arr[given].tolist()):
+            raise TypeError(f"column {name!r} must hold integers or None")
+        ints = np.array([int(v) if v is not None else absent for v in arr.tolist()], np.int64)
+    elif arr.dtype.kind in "iu":
+        ints = arr.astype(np.int64)
+        given = ints != absent
+    else:
+        raise TypeError(f"column {name!r} must hold integers, not {arr.dtype}")
+    bad = given & ((ints < low) | (ints > high))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise PolicyError(f"{name} {ints[k]} (flow {k}) is outside {low}-{high}")
+    return ints, given
+
+
+def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
+    unknown = set(data) - set(COLUMNS)
+    if unknown:
+        raise PolicyError(f"unknown columns {sorted(unknown)}; columns are {', '.join(COLUMNS)}")
+    for required in ("src", "dst"):
+        if required not in data:
+            raise PolicyError(f"column {required!r} is required")
+    src = _as_array("src", data["src"], None)
+    n = len(src)
+    dst = _as_array("dst", data["dst"], n)
+    if "protocol" in data:
+        proto_raw = _as_array("protocol", data["protocol"], n)
+        if proto_raw.dtype.kind in "iu":
+            proto = proto_raw.astype(np.int64)
+            if ((proto < 1) | (proto > 255)).any():
+                raise PolicyError("protocol numbers must be 1-255")
+        elif proto_raw.dtype.kind in "OUS":
+            names: dict[Any, int] = {}
+            proto = np.empty(n, np.int64)
+            for k, value in enumerate(proto_raw.tolist()):
+                number = names.get(value)
+                if number is None:
+                    if isinstance(value, bytes):
+                        value = value.decode()
+                    number = names[value] = protocol_number(value)
+                proto[k] = number
+        else:
+            raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
+    else:
+        proto = np.full(n, 6, np.int64)
+    dport, dgiven = _int_column("dst_port", data.get("dst_port", np.zeros(n, np.int64)), n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.int64), np.zeros(n, np.bool_))
+    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.int64), np.zeros(n, np.bool_))
+    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
+    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
+    ported = np.isin(proto, _PORTED)
+    icmp = np.isin(proto, _ICMP)
+    for name, given, allowed in (("dst_port", dgiven, ported), ("src_port", sgiven, ported), ("icmp_type", tgiven, icmp), ("icmp_code", cgiven, icmp)):
+        bad = given & ~allowed
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise PolicyError(f"flow {k}: protocol {proto[k]} does not take {name}")
+    if (cgiven & ~tgiven).any():
+        raise PolicyError(f"flow {int(np.flatnonzero(cgiven & ~tgiven)[0])}: icmp_code needs icmp_type")
+    sub = np.where(tgiven, (itype + 1) * 257 + np.where(cgiven, icode + 1, 0), dport)
+    cols = _Columns()
+    cols.key = ((proto << KEY_BITS) | sub).astype(np.uint32)
+    cols.src4, src_other = _sides(engine, "src", src)
+    cols.dst4, dst_other = _sides(engine, "dst", dst)
+    v4 = np.ones(n, np.bool_)
+    for k in set(src_other) | set(dst_other):
+        v4[k] = False
+    # names and IPv6: resolved as the reference does
+    for k in np.flatnonzero(~v4).tolist():
+        s = src_other.get(k, (4, int(cols.src4[k])))
+        d = dst_other.get(k, (4, int(cols.dst4[k])))
+        settled = engine.settle(s, d, int(proto[k]))
+        cols.other[k] = settled if settled is not None else (None, None)
+        if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
+            v4[k] = True
+            cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
+    cols.v4 = v4
+
+    def flow(k: int) -> Flow:
+        return Flow(
+            _side_value(src[k]), _side_value(dst[k]), int(proto[k]),
+            int(dport[k]) if dgiven[k] else None, int(sport[k]) if sgiven[k] else None,
+            int(itype[k]) if tgiven[k] else None, int(icode[k]) if cgiven[k] else None,
+        )
+
+    cols.flow = flow
+    return cols
+
+
+def _side_value(value: Any) -> Any:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return ipaddress.ip_address(int(value))
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _sides(engine: Engine, name: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, Any]]:
+    """IPv4 addresses as uint32, plus every other side by index: (6, int) for IPv6,
+    ("name", endpoint) for ``namespace/pod``, None for an endpoint without addresses."""
+    n = len(values)
+    other: dict[int, Any] = {}
+    if values.dtype.kind in "iu":
+        if n and (int(values.min()) < 0 or int(values.max()) >= _V4_LIMIT):
+            raise PolicyError(f"column {name!r}: integer addresses must be IPv4 (0 to 2**32-1); use text for IPv6")
+        return values.astype(np.uint32), other
+    if values.dtype.kind not in "OUS":
+        raise TypeError(f"column {name!r} must hold IP addresses (text or integers) or 'namespace/pod', not {values.dtype}")
+    out = np.zeros(n, np.uint32)
+    cache: dict[Any, Any] = {}
+    for k, value in enumerate(values.tolist()):
+        parsed = cache.get(value)
+        if parsed is None:
+            parsed = cache[value] = _parse_side(engine, name, value)
+        if parsed[0] == 4:
+            out[k] = parsed[1]
+        else:
+            other[k] = parsed
+    return out, other
+
+
+def _parse_side(engine: Engine, name: str, value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not 0 <= int(value) < (1 << 128):
+            raise PolicyError(f"column {name!r}: address {value} out of range")
+        ip = ipaddress.ip_address(int(value))
+        return ip.version, int(ip)
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return value.version, int(value)
+    if not isinstance(value, str):
+        raise TypeError(f"column {name!r} holds a {type(value).__name__}; use IP text, integers or 'namespace/pod'")
+    if "/" in value:
+        namespace, _, pod = value.partition("/")
+        if not namespace or not pod or "/" in pod:
+            raise PolicyError(f"{name} {value!r} is not of the form 'namespace/pod'")
+        try:
+            return ("name", engine.ps.endpoint(value))
+        except KeyError:
+            raise PolicyError(f"no pod or workload endpoint {value!r} in the policy set") from None
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        raise PolicyError(f"{name} {value!r} is neither 'namespace/pod' nor an IP address") from None
+    return ip.version, int(ip)
+
+
+# -- one engine per PolicySet --------------------------------------------------------------
+
+_ENGINES: "weakref.WeakKeyDictionary[Any, Engine]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def engine_for(ps: PolicySet, reference: Reference) -> Engine:
+    """The PolicySet's engine, compiled on first use and cached (thread-safe)."""
+    engine = _ENGINES.get(ps)
+    if engine is None:
+        with _LOCK:
+            engine = _ENGINES.get(ps)
+            if engine is None:
+                engine = _ENGINES[ps] = Engine(ps, reference)
+    return engine
