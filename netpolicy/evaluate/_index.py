@@ -64,7 +64,8 @@ class Index:
     """Lookups over one PolicySet; see the module docstring."""
 
     def __init__(self, ps: PolicySet) -> None:
-        self._ps = ps
+        self._ps = weakref.proxy(ps)
+        self._ps_ref = weakref.ref(ps)
         self.tiers: Mapping[str, Tier] = {tier.name: tier for tier in ps.tiers}
         self.profiles: Mapping[str, Profile] = ps.profiles
         self.services: Mapping[tuple[str, str], ServiceBackends] = {(s.namespace, s.name): s for s in ps.services}
@@ -90,6 +91,11 @@ class Index:
                 bucket.setdefault(int(net.network_address), []).append(entity)
         self._buckets = sorted(buckets.items())
         self._applying: dict[tuple[Endpoint, Direction, bool], tuple[TierPolicies, ...]] = {}
+
+    @property
+    def policy_set(self) -> PolicySet | None:
+        """The PolicySet indexed (None once it is gone)."""
+        return self._ps_ref()
 
     # -- entities and addresses ------------------------------------------------------------
 
@@ -201,17 +207,24 @@ class Index:
         return default_profiles(endpoint)
 
 
-_INDEXES: "weakref.WeakKeyDictionary[PolicySet, Index]" = weakref.WeakKeyDictionary()
+_INDEXES: dict[int, Index] = {}  # by id of a live PolicySet; dropped when it is collected
 _LOCK = threading.Lock()
 
 
 def index_of(ps: PolicySet) -> Index:
     """The index of ``ps``, built on first use (once, under a lock)."""
-    index = _INDEXES.get(ps)
-    if index is None:
+    index = _INDEXES.get(id(ps))
+    if index is None or index.policy_set is not ps:
         with _LOCK:
-            index = _INDEXES.get(ps)
-            if index is None:
+            index = _INDEXES.get(id(ps))
+            if index is None or index.policy_set is not ps:
                 index = Index(ps)
-                _INDEXES[ps] = index
+                _INDEXES[id(ps)] = index
+                weakref.finalize(ps, _forget, id(ps), index)
     return index
+
+
+def _forget(key: int, index: Index) -> None:
+    with _LOCK:
+        if _INDEXES.get(key) is index:
+            del _INDEXES[key]
