@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import weakref
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, cast
 
 import attrs
 
@@ -64,7 +64,8 @@ class Index:
     """Lookups over one PolicySet; see the module docstring."""
 
     def __init__(self, ps: PolicySet) -> None:
-        self._ps = weakref.proxy(ps)
+        # weak, so that the cache entry of a PolicySet dies with it
+        self._ps: PolicySet = cast("PolicySet", weakref.proxy(ps))
         self._ps_ref = weakref.ref(ps)
         self.tiers: Mapping[str, Tier] = {tier.name: tier for tier in ps.tiers}
         self.profiles: Mapping[str, Profile] = ps.profiles
