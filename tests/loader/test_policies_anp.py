@@ -229,3 +229,25 @@ def test_subject_needs_exactly_one_kind() -> None:
     errors = errors_of(ANP.replace("subject: {namespaces: {matchLabels: {house: gryffindor}}}",
                                    "subject: {namespaces: {}, pods: {podSelector: {}}}"))
     assert errors == [("spec.subject", "exactly one of namespaces or pods must be set")]
+
+
+def test_nodes_peer_through_the_loader() -> None:
+    import netpolicy
+
+    ps = netpolicy.loads("""
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {role: infra}}
+status: {addresses: [{type: InternalIP, address: 10.9.0.1}, {type: Hostname, address: n1}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n2, labels: {role: app}}
+status: {addresses: [{type: InternalIP, address: 10.9.0.2}]}
+---
+""" + with_rules(ANP, "egress: [{action: Deny, to: [{nodes: {matchLabels: {role: infra}}}]}]"))
+    (policy,) = ps.policies
+    assert policy.egress[0].destination.nets == (ipaddress.ip_network("10.9.0.1/32"),)
+    tiers = {t.name: (t.order, t.default_action) for t in ps.tiers}
+    assert tiers["adminnetworkpolicy"] == (1000.0, Action.PASS)
+    assert tiers["baselineadminnetworkpolicy"] == (10_000_000.0, Action.PASS)

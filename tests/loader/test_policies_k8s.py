@@ -261,3 +261,41 @@ def test_unknown_field_is_a_warning() -> None:
     result = convert(np("podSelector: {}\nfrobnicate: true"))
     assert result.one is not None
     assert any("unknown field 'frobnicate'" in w for w in result.warnings)
+
+
+def test_multiple_peers_and_ports_like_calico() -> None:
+    # Calico's conversion test: UDP 90 and TCP 80 from two pod peers give four rules,
+    # TCP first, each protocol once per peer.
+    policy = convert(np("""
+podSelector: {matchLabels: {label: value}}
+ingress:
+- ports: [{port: 90, protocol: UDP}, {port: 80, protocol: TCP}]
+  from: [{podSelector: {matchLabels: {k: v}}}, {podSelector: {matchLabels: {k2: v2}}}]
+""")).one
+    rules = [(r.protocol, r.destination.ports, str(r.source.selector)) for r in policy.ingress]
+    k = canonical("(projectcalico.org/namespace == 'x') && (projectcalico.org/orchestrator == 'k8s' && k == 'v')")
+    k2 = canonical("(projectcalico.org/namespace == 'x') && (projectcalico.org/orchestrator == 'k8s' && k2 == 'v2')")
+    assert rules == [
+        (6, (PortRange(80, 80),), k),
+        (6, (PortRange(80, 80),), k2),
+        (17, (PortRange(90, 90),), k),
+        (17, (PortRange(90, 90),), k2),
+    ]
+
+
+def test_numeric_and_named_ports_share_a_rule() -> None:
+    policy = convert(np("podSelector: {}\ningress: [{ports: [{port: foo}, {port: 80}]}]")).one
+    (rule,) = policy.ingress
+    assert rule.protocol == 6 and rule.destination.ports == (PortRange(80, 80), NamedPort("foo"))
+
+
+def test_through_the_loader() -> None:
+    import netpolicy
+
+    ps = netpolicy.loads(NP + "spec:\n  podSelector: {}\n  ingress: [{from: [{podSelector: {matchLabels: {a: b}}}]}]\n")
+    (policy,) = ps.policies
+    assert policy.ref == netpolicy.PolicyRef("KubernetesNetworkPolicy", "x", "np")
+    with pytest.raises(netpolicy.ValidationError) as caught:
+        netpolicy.loads(NP + "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 99999\n")
+    assert caught.value.path == "spec.ingress[0].ports[0].port"
+    assert caught.value.line == 9
