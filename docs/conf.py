@@ -47,6 +47,11 @@ nitpick_ignore_regex = [
     ("py:class", r"(SearchStrategy|Path|PathLike|os\.PathLike|TextIO|IO)"),
     ("py:class", r"netpolicy\.(model|flow|verdict|selector|policyset|errors)\.\w+"),
     ("py:obj", r"netpolicy\..*\.(Any|Side)"),
+    # Names that docstrings use unqualified (documented on this site under their modules)
+    # and private helpers that appear in signatures.
+    ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|_ast\.Node)"),
+    ("py:attr", r"Decision\.layer"),
+    ("py:class", r"netpolicy\.(selector\._\w+|batch|matrix)\.\w+"),
 ]
 
 html_title = f"netpolicy {release}"

@@ -11,12 +11,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import attrs
 
-from ..flow import Flow
-from ..model import Action, Endpoint
+from ..flow import Flow, protocol_number
+from ..model import Endpoint
 from ..policyset import PolicySet
-from ..verdict import Verdict
 from ._verdict import decision_text, protocol_text
-from ._batch import allowed_many
+from ._batch import Outcome, allowed_many, decide_many
 from ._common import style
 
 __all__ = ["Matrix", "select_endpoints", "compute", "render_table", "render_json", "render_csv", "render_html"]
@@ -26,15 +25,16 @@ __all__ = ["Matrix", "select_endpoints", "compute", "render_table", "render_json
 class Matrix:
     """Sources × destinations (the same pods on both axes), one cell per ordered pair.
 
-    ``allowed[i][j]`` says whether ``pods[i]`` reaches ``pods[j]``; ``verdicts[i][j]`` is
-    the full verdict when it was asked for (the HTML page names the deciding rules).
+    ``allowed[i][j]`` says whether ``pods[i]`` reaches ``pods[j]``; ``outcomes[i][j]``
+    holds each side's decision when it was asked for (the HTML page names the deciding
+    rules).
     """
 
     pods: tuple[str, ...]
     protocol: int
     port: int | None
     allowed: tuple[tuple[bool, ...], ...]
-    verdicts: tuple[tuple[Verdict, ...], ...] | None = None
+    outcomes: tuple[tuple[Outcome, ...], ...] | None = None
 
     def records(self) -> Iterator[dict[str, Any]]:
         proto = protocol_text(self.protocol)
@@ -55,36 +55,51 @@ def select_endpoints(policy_set: PolicySet, namespaces: Sequence[str]) -> list[E
     return sorted(pods, key=lambda e: (e.namespace or "", e.name or ""))
 
 
+def _library_matrix(policy_set: PolicySet, keys: tuple[str, ...], protocol: int, port: int | None) -> list[bool] | None:
+    """The allowed cells from ``PolicySet.matrix`` (flat, row-major, in ``keys`` order),
+    or None when the policy set has no such method or it covers other endpoints."""
+    method = getattr(policy_set, "matrix", None)
+    if not callable(method) or not keys:
+        return None
+    namespaces = sorted({key.split("/", 1)[0] for key in keys})
+    result = method(protocol, port, namespaces)
+    order = {endpoint.key: index for index, endpoint in enumerate(result.sources)}
+    if set(order) != set(keys) or len(order) != len(keys):
+        return None
+    index = [order[key] for key in keys]
+    grid = result.allowed[index][:, index]
+    return [bool(x) for x in grid.ravel()]
+
+
 def compute(
     policy_set: PolicySet,
     pods: Sequence[Endpoint],
     protocol: str | int,
     port: int | None,
     *,
-    with_verdicts: bool = False,
+    with_outcomes: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Matrix:
-    """Evaluate every ordered pair. With ``with_verdicts`` each cell keeps its full verdict
-    (one :meth:`PolicySet.evaluate` per pair); otherwise the batch path decides."""
+    """Decide every ordered pair: ``PolicySet.matrix`` when it is there, else the batch
+    path. With ``with_outcomes`` each cell keeps both sides' decisions too."""
+    number = protocol_number(protocol)
     keys = tuple(pod.key for pod in pods)
-    flows = [Flow(src=s, dst=d, protocol=protocol, dst_port=port) for s in keys for d in keys]
-    number = flows[0].protocol if flows else Flow(src="0.0.0.0", dst="0.0.0.0", protocol=protocol).protocol
     n = len(keys)
-    if with_verdicts:
-        verdicts: list[Verdict] = []
-        for index, flow in enumerate(flows):
-            verdicts.append(policy_set.evaluate(flow))
-            if progress is not None and (index + 1) % 256 == 0:
-                progress(256)
-        if progress is not None and len(flows) % 256:
-            progress(len(flows) % 256)
-        flat = [v.allowed for v in verdicts]
-        grid = tuple(tuple(verdicts[i * n : (i + 1) * n]) for i in range(n))
+    grid: tuple[tuple[Outcome, ...], ...] | None = None
+    flat = None if with_outcomes else _library_matrix(policy_set, keys, number, port)
+    if flat is not None:
+        if progress is not None:
+            progress(n * n)
     else:
-        flat = allowed_many(policy_set, flows, progress=progress)
-        grid = None
-    allowed = tuple(tuple(bool(x) for x in flat[i * n : (i + 1) * n]) for i in range(n))
-    return Matrix(pods=keys, protocol=number, port=port, allowed=allowed, verdicts=grid)
+        flows = [Flow(src=s, dst=d, protocol=number, dst_port=port) for s in keys for d in keys]
+        if with_outcomes:
+            outcomes = decide_many(policy_set, flows, progress=progress)
+            flat = [o.allowed for o in outcomes]
+            grid = tuple(tuple(outcomes[i * n : (i + 1) * n]) for i in range(n))
+        else:
+            flat = allowed_many(policy_set, flows, progress=progress)
+    allowed = tuple(tuple(flat[i * n : (i + 1) * n]) for i in range(n))
+    return Matrix(pods=keys, protocol=number, port=port, allowed=allowed, outcomes=grid)
 
 
 # -- renderings -----------------------------------------------------------------------------
@@ -202,8 +217,8 @@ def render_html(matrix: Matrix, *, title: str = "netpolicy reachability") -> str
 
     Each cell is a ``<td>`` with class ``a`` (allowed) or ``d`` (denied) and ``data-v``
     holding indexes into the page's table of decision texts (egress, ingress)."""
-    if matrix.verdicts is None:
-        raise ValueError("the HTML matrix needs the verdicts: compute(..., with_verdicts=True)")
+    if matrix.outcomes is None:
+        raise ValueError("the HTML matrix needs the decisions: compute(..., with_outcomes=True)")
     esc = html.escape
     reasons: list[str] = []
     index: dict[str, int] = {}
@@ -250,13 +265,13 @@ def render_html(matrix: Matrix, *, title: str = "netpolicy reachability") -> str
             w(f"<th class=\"ns\" rowspan=\"{size}\">{esc(namespace)}</th>")
         w(f"<th class=\"pod\" data-pod=\"{esc(src)}\">{esc(src)}</th>")
         for j in range(len(matrix.pods)):
-            verdict = matrix.verdicts[i][j]
-            if i == j and verdict.egress is None and verdict.ingress is None:
+            outcome = matrix.outcomes[i][j]
+            if i == j and outcome.egress is None and outcome.ingress is None:
                 egress = ingress = reason("same endpoint: allowed without evaluation")
             else:
-                egress = reason(decision_text(verdict.egress))
-                ingress = reason(decision_text(verdict.ingress))
-            cls = "a" if verdict.action is Action.ALLOW else "d"
+                egress = reason(decision_text(outcome.egress))
+                ingress = reason(decision_text(outcome.ingress))
+            cls = "a" if outcome.allowed else "d"
             first = " first-col" if j in first_of_group else ""
             w(f"<td class=\"{cls}{first}\" data-v=\"{egress},{ingress}\"></td>")
         w("</tr>\n")

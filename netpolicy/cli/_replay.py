@@ -15,8 +15,7 @@ from ..errors import PolicyError
 from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
-from ..verdict import Verdict
-from ._batch import allowed_many
+from ._batch import allowed_many, decide_many
 from ._common import InvalidInput, side_text
 from ._verdict import deciding_label, protocol_text
 
@@ -167,19 +166,11 @@ def replay(
     progress: Callable[[int], None] | None = None,
 ) -> Replay:
     """Decide every flow with the batch path; with ``decisions``, also name what decided
-    each one (one :meth:`PolicySet.evaluate` per distinct flow, which must agree)."""
-    allowed = allowed_many(policy_set, flows, progress=progress)
-    labels: list[str] = []
+    each one."""
     if decisions:
-        cache: dict[Flow, Verdict] = {}
-        for flow, ok in zip(flows, allowed):
-            verdict = cache.get(flow)
-            if verdict is None:
-                verdict = cache[flow] = policy_set.evaluate(flow)
-            if verdict.allowed != ok:
-                raise RuntimeError(f"internal error: batch and single evaluation disagree on {flow}")
-            labels.append(deciding_label(verdict))
-    return Replay(flows=flows, allowed=allowed, decided_by=labels)
+        outcomes = decide_many(policy_set, flows, progress=progress)
+        return Replay(flows=flows, allowed=[o.allowed for o in outcomes], decided_by=[deciding_label(o) for o in outcomes])
+    return Replay(flows=flows, allowed=allowed_many(policy_set, flows, progress=progress), decided_by=[])
 
 
 def _record(flow: Flow, allowed: bool, label: str | None) -> dict[str, Any]:

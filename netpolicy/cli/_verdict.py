@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ..flow import Flow
 from ..model import PROTOCOL_NAMES, Action, PolicyRef
@@ -98,23 +98,33 @@ def decision_text(decision: Decision | None) -> str:
     return f"{decision.action}: {why}"
 
 
-def deciding(verdict: Verdict) -> Decision | None:
-    """The side that settled the verdict: the first side that denied (egress, then
-    ingress) for a Deny; for an Allow, the destination's ingress decision when it is
-    policed, else the source's egress decision. None when neither side is policed."""
-    sides = [d for d in (verdict.egress, verdict.ingress) if d is not None]
-    if verdict.action is Action.DENY:
+class _Settled(Protocol):
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def egress(self) -> Decision | None: ...
+    @property
+    def ingress(self) -> Decision | None: ...
+
+
+def deciding(result: _Settled) -> Decision | None:
+    """The side that settled a verdict (a :class:`Verdict` or a batch outcome): the first
+    side that denied (egress, then ingress) for a Deny; for an Allow, the destination's
+    ingress decision when it is policed, else the source's egress decision. None when
+    neither side is policed."""
+    sides = [d for d in (result.egress, result.ingress) if d is not None]
+    if not result.allowed:
         for decision in sides:
             if decision.action is Action.DENY:
                 return decision
     return sides[-1] if sides else None
 
 
-def deciding_label(verdict: Verdict) -> str:
+def deciding_label(result: _Settled) -> str:
     """Short text naming what settled the verdict, for summaries."""
-    decision = deciding(verdict)
+    decision = deciding(result)
     if decision is None:
-        return "no policed endpoint" if verdict.flow.src != verdict.flow.dst else "same endpoint"
+        return "no policed endpoint (external, or to itself)"
     if decision.reason == Reason.RULE:
         return f"{decision.policy} (tier {decision.tier}) rule {decision.rule}"
     if decision.reason == Reason.END_OF_TIER:

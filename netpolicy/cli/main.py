@@ -200,7 +200,7 @@ def matrix(
         echo("warning: no pods" + (f" in namespace {', '.join(namespaces)}" if namespaces else ""), err=True)
     with _progress(len(pods) ** 2, "evaluating") as progress:
         try:
-            result = _matrix.compute(policy_set, pods, protocol, port, with_verdicts=output == "html", progress=progress)
+            result = _matrix.compute(policy_set, pods, protocol, port, with_outcomes=output == "html", progress=progress)
         except PolicyError as exc:
             raise InvalidInput.from_error(exc) from exc
     if output == "table":
