@@ -263,3 +263,20 @@ def test_all_criteria_are_anded() -> None:
 
 def test_deny_rule_matching_the_same_way() -> None:
     assert decided_by(Rule(DENY, source=side(nets=("10.0.0.0/8",))), tcp())
+
+
+def test_negative_selector_terms_match_entities_without_the_label() -> None:
+    # H.3/H.4 inside a rule: != and !has match known entities lacking the label
+    assert decided_by(Rule(ALLOW, source=side(selector="tier != 'x'")), tcp())
+    assert decided_by(Rule(ALLOW, source=side(selector="!tier == 'x'")), tcp())
+    assert not decided_by(Rule(ALLOW, source=side(selector="has(tier)")), tcp())
+    assert not decided_by(Rule(ALLOW, source=side(selector="tier != 'x'")), tcp(OUTSIDE))
+
+
+def test_services_see_post_dnat_addresses_not_the_cluster_ip() -> None:
+    # H.14: a flow to the ClusterIP does not match the service's destination rule
+    web = ServiceBackends("x", "web", addresses=("10.0.0.2",), ports=((TCP, 8080),))
+    rule = Rule(ALLOW, destination=side(services=ServiceRef("x", "web")))
+    ps = policy_set(endpoints=[A, B], services=[web], policies=[gnp("out", "app == 'a'", egress=[rule])])
+    assert ps.evaluate(tcp("x/a", "10.96.0.10", port=80)).egress.reason == Reason.END_OF_TIER
+    assert ps.evaluate(tcp("x/a", "10.0.0.2", port=8080)).egress.reason == Reason.RULE
