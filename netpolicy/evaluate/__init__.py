@@ -24,7 +24,7 @@ from ..verdict import Decision, RuleRef, Step, Verdict
 from ._direction import Judge, staged_applies
 from ._index import Index, index_of
 from ._packet import Packet, Peer, resolve
-from ._trace import OFF, Trace, describe_flow
+from ._trace import OFF, Trace, describe_endpoint, describe_flow
 
 if TYPE_CHECKING:
     from ..policyset import PolicySet
@@ -106,14 +106,14 @@ def _judge(
     logged: list[RuleRef] = []
     if police_src:
         assert packet.src.endpoint is not None
-        trace.add(depth, "direction", f"egress from {packet.src.endpoint}:")
+        trace.add(depth, "direction", f"egress from {describe_endpoint(packet.src.endpoint)}:")
         judge = Judge(index, packet, packet.src.endpoint, Direction.EGRESS, staged, trace)
         egress = judge.decide(depth + 1)
         logged.extend(judge.logged)
         trace.add(depth + 1, "decision", f"=> {egress}")
     if police_dst:
         assert packet.dst.endpoint is not None
-        trace.add(depth, "direction", f"ingress to {packet.dst.endpoint}:")
+        trace.add(depth, "direction", f"ingress to {describe_endpoint(packet.dst.endpoint)}:")
         if egress is not None and egress.action is Action.DENY:
             trace.add(depth + 1, "note", "(the packet is dropped at egress; ingress is shown for information)")
         judge = Judge(index, packet, packet.dst.endpoint, Direction.INGRESS, staged, trace)

@@ -14,7 +14,7 @@ from ..verdict import Decision, Layer, Reason, RuleRef
 from ._index import Index, TierPolicies
 from ._match import rule_matches
 from ._packet import Packet
-from ._trace import Trace, describe_order, describe_rule, describe_tier
+from ._trace import Trace, describe_order, endpoint_key, describe_rule, describe_tier
 
 __all__ = ["Judge", "staged_applies", "FAILSAFE_INBOUND", "FAILSAFE_OUTBOUND"]
 
@@ -208,7 +208,7 @@ class Judge:
             policy=outcome.policy.ref if outcome.policy is not None else None,
             rule=outcome.rule,
             profile=outcome.profile,
-            endpoint=self.endpoint.key,
+            endpoint=endpoint_key(self.endpoint),
             layer=layer,
         )
 

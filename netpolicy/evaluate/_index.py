@@ -109,7 +109,8 @@ class Index:
 
     def make_entity(self, endpoint: Endpoint) -> Entity:
         nets = tuple(_host_network(address) for address in endpoint.ips)
-        return Entity(endpoint.kind, endpoint.key, self._ps._labels_of(endpoint), nets, endpoint.named_ports)
+        key = endpoint.key if endpoint.name else "<unnamed>"
+        return Entity(endpoint.kind, key, self._ps._labels_of(endpoint), nets, endpoint.named_ports)
 
     def entities_at(self, address: IPAddress) -> tuple[Entity, ...]:
         """Every entity whose addresses contain ``address``, in a stable order."""

@@ -24,6 +24,7 @@ from ..errors import PolicyError
 from ..flow import Flow, Side
 from ..model import Endpoint, IPAddress
 from ._index import Entity, Index
+from ._trace import describe_endpoint
 
 __all__ = ["Packet", "Peer", "resolve"]
 
@@ -48,7 +49,7 @@ class Peer:
         if self.endpoint is None:
             return f"external {self.address}"
         where = f" ({self.address})" if self.address is not None else " (no address: matched by identity)"
-        return f"{self.endpoint}{where}"
+        return f"{describe_endpoint(self.endpoint)}{where}"
 
 
 @attrs.frozen

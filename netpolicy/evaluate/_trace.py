@@ -7,10 +7,10 @@ callers guard any costly formatting with ``if trace.on``.
 from __future__ import annotations
 
 from ..flow import Flow
-from ..model import PROTOCOL_NAMES, EntityMatch, IcmpMatch, Rule, Tier
+from ..model import PROTOCOL_NAMES, Endpoint, EntityMatch, IcmpMatch, Rule, Tier
 from ..verdict import Step
 
-__all__ = ["Trace", "OFF", "describe_rule", "describe_flow", "describe_order"]
+__all__ = ["Trace", "OFF", "describe_rule", "describe_flow", "describe_order", "endpoint_key", "describe_endpoint"]
 
 
 class Trace:
@@ -27,6 +27,18 @@ class Trace:
 
 #: A trace that records nothing.
 OFF = Trace(False)
+
+
+def endpoint_key(endpoint: Endpoint) -> str:
+    """``namespace/name`` (``name`` for host endpoints); ``<unnamed>`` stands in for
+    the name of a hand-built endpoint that has none."""
+    if endpoint.name:
+        return endpoint.key
+    return f"{endpoint.namespace}/<unnamed>" if endpoint.namespace else "<unnamed>"
+
+
+def describe_endpoint(endpoint: Endpoint) -> str:
+    return f"{endpoint.kind} {endpoint_key(endpoint)}"
 
 
 def describe_order(order: float | None) -> str:
@@ -93,8 +105,8 @@ def describe_rule(rule: Rule) -> str:
 
 def describe_flow(flow: Flow, family: int) -> str:
     protocol = _protocol(flow.protocol)
-    src = str(flow.src)
-    dst = str(flow.dst)
+    src = describe_endpoint(flow.src) if isinstance(flow.src, Endpoint) else str(flow.src)
+    dst = describe_endpoint(flow.dst) if isinstance(flow.dst, Endpoint) else str(flow.dst)
     if flow.src_port is not None:
         src += f" port {flow.src_port}"
     if flow.dst_port is not None:

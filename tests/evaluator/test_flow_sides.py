@@ -143,3 +143,10 @@ def test_hosts_are_resolved_by_expected_ip() -> None:
     ps = policy_set(endpoints=[A, h])
     v = ps.evaluate(Flow("x/a", "172.16.0.1", dst_port=8000))
     assert v.ingress.endpoint == "node1-eth0"
+
+
+def test_an_unnamed_hand_built_endpoint() -> None:
+    me = Endpoint(labels={"app": "a"}, namespace="x", ips=("10.8.8.8",))
+    v = PS.evaluate(Flow(me, "x/b", dst_port=80))
+    assert v.egress.endpoint == "x/<unnamed>"
+    assert "egress from WorkloadEndpoint x/<unnamed>:" in v.explain()
