@@ -9,7 +9,7 @@ an external peer), the address it uses, and the entities that own that address.
   would for a pod in its namespace when it has no ``effective_labels``.
 
 The packet's IP family is the one both sides can use: an IP address fixes it; otherwise
-IPv4 is preferred (IPv6 for ICMPv6). An endpoint without any address is matched by
+IPv4 is preferred; ICMP is IPv4 only, ICMPv6 IPv6 only. An endpoint without any address is matched by
 identity: rule selectors and named ports see the endpoint itself, nets never contain it.
 """
 
@@ -28,7 +28,7 @@ from ._trace import describe_endpoint
 
 __all__ = ["Packet", "Peer", "resolve"]
 
-_ICMPV6 = 58
+_ICMP, _ICMPV6 = 1, 58
 
 
 @attrs.frozen
@@ -90,15 +90,19 @@ def _families(endpoint: Endpoint | None, address: IPAddress | None) -> set[int] 
 
 
 def _choose_family(src: set[int] | None, dst: set[int] | None, protocol: int) -> int:
-    preference = (6, 4) if protocol == _ICMPV6 else (4, 6)
-    allowed = {4, 6}
+    """The family both sides can use, IPv4 first; ICMP is IPv4 only and ICMPv6 IPv6
+    only."""
+    allowed = {4} if protocol == _ICMP else {6} if protocol == _ICMPV6 else {4, 6}
     for families in (src, dst):
         if families is not None:
             allowed &= families
-    for family in preference:
+    for family in (4, 6):
         if family in allowed:
             return family
-    raise PolicyError(f"the flow's sides share no IP family (source {sorted(src or ())}, destination {sorted(dst or ())})")
+    what = {_ICMP: "ICMP (IPv4 only)", _ICMPV6: "ICMPv6 (IPv6 only)"}.get(protocol, f"protocol {protocol}")
+    raise PolicyError(
+        f"the flow's sides share no IP family for {what}: source {sorted(src or (4, 6))}, destination {sorted(dst or (4, 6))}"
+    )
 
 
 def _address_in(endpoint: Endpoint, family: int) -> IPAddress | None:

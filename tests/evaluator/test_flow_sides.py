@@ -150,3 +150,13 @@ def test_an_unnamed_hand_built_endpoint() -> None:
     v = PS.evaluate(Flow(me, "x/b", dst_port=80))
     assert v.egress.endpoint == "x/<unnamed>"
     assert "egress from WorkloadEndpoint x/<unnamed>:" in v.explain()
+
+
+def test_icmp_is_ipv4_only_and_icmpv6_ipv6_only() -> None:
+    assert "IPv6" in PS.evaluate(Flow("x/b", "fd00::6", protocol="ICMPv6", icmp_type=128)).explain()
+    assert "IPv4" in PS.evaluate(Flow("x/a", "x/b", protocol="ICMP", icmp_type=8)).explain()
+    assert "IPv6" in PS.evaluate(Flow("x/b", "x/v6", protocol="ICMPv6")).explain()
+    with pytest.raises(PolicyError, match="ICMPv6"):
+        PS.evaluate(Flow("x/a", "x/b", protocol="ICMPv6"))  # a has no IPv6 address
+    with pytest.raises(PolicyError, match="ICMP"):
+        PS.evaluate(Flow("fd00::9", "x/b", protocol="ICMP"))
