@@ -111,6 +111,8 @@ def label_selector_terms(field: Field) -> list[str] | Any:
     labels = labels_field.string_map()
     if labels is MISSING:
         ok = False
+    elif any(not isinstance(key, str) for key in labels):
+        ok = False  # reported by the mapping reader
     else:
         for key in sorted(labels):
             good = check_label_key(labels_field[key], key)
@@ -128,7 +130,7 @@ def label_selector_terms(field: Field) -> list[str] | Any:
             key = MISSING
         operator = expr["operator"].choice(SELECTOR_OPERATORS, required=True)
         values: list[str] = []
-        values_ok = True
+        values_ok = not expr["values"].present or isinstance(expr["values"].value, list)
         for item in expr["values"].items():
             value = item.string()
             if value is MISSING or value is None:

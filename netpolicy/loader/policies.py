@@ -85,6 +85,14 @@ def _check_policy_name(root: Field, meta: Meta, *, is_global: bool) -> None:
         field.problem(f"name {name!r} must be {shape} (lower case alphanumerics and '-')")
 
 
+def read_order(field: Field) -> float | None | Any:
+    """An optional ``order``: a finite number (None when absent)."""
+    value = field.value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e300:
+        return field.problem(f"order {str(value)[:20]}... is too large")
+    return field.number()
+
+
 def _append_prefixed(current: str, selector: Selector, prefix: str) -> str:
     """Calico's ``prefixAndAppendSelector``."""
     prefixed = str(selector.prefixed(prefix))
@@ -148,7 +156,7 @@ def _calico_policy(root: Field, meta: Meta, *, kind: str, is_global: bool, stage
         tier = "default"
     if tier is not MISSING and not check_dns_label(spec["tier"], tier, "tier"):
         tier = MISSING
-    order = spec["order"].number()
+    order = read_order(spec["order"])
     selector = read_selector(spec["selector"], forbid_global=True)
     sa_selector = read_selector(spec["serviceAccountSelector"], forbid_global=True)
     ns_selector = read_selector(spec["namespaceSelector"], forbid_global=True) if is_global else None
@@ -245,7 +253,7 @@ def convert_tier(root: Field, meta: Meta, inventory: Inventory) -> Iterable[obje
     spec = root["spec"]
     if spec.mapping(known=("order", "defaultAction")) is MISSING:
         return []
-    order = spec["order"].number()
+    order = read_order(spec["order"])
     action_text = spec["defaultAction"].choice(("Deny", "Pass"))
     if order is MISSING or action_text is MISSING or not name_ok:
         return []
@@ -270,6 +278,8 @@ def convert_profile(root: Field, meta: Meta, inventory: Inventory) -> Iterable[o
         return []
     labels_field = spec["labelsToApply"]
     labels = labels_field.string_map()
+    if labels is not MISSING and any(not isinstance(key, str) for key in labels):
+        labels = MISSING  # reported by the mapping reader
     if labels is not MISSING:
         for key, value in labels.items():
             good = check_label_key(labels_field[key], key)

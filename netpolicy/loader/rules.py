@@ -208,6 +208,8 @@ def read_protocol(field: Field) -> tuple[int, str | None] | None | Any:
     if isinstance(value, bool):
         return field._wrong_type("a protocol name or number")
     if isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > 6:
+            return field.problem(f"protocol number {value[:12]}... is outside 1-255")
         value = int(value)
     if isinstance(value, int):
         if not 1 <= value <= 255:
@@ -222,6 +224,8 @@ def read_protocol(field: Field) -> tuple[int, str | None] | None | Any:
 
 
 def _port_number(field: Field, text: str) -> int | Any:
+    if len(text) > 6:
+        return field.problem(f"port {text[:12]}... is outside 1-65535")
     number = int(text)
     if not 1 <= number <= 65535:
         return field.problem(f"port {number} is outside 1-65535")

@@ -258,3 +258,10 @@ spec: {order: 2000, selector: all()}
     names = [(p.ref.kind, p.ref.name, p.order) for p in ps.policies]
     assert names == [("NetworkPolicy", "early", 10.0), ("KubernetesNetworkPolicy", "k", 1000.0),
                      ("GlobalNetworkPolicy", "late", 2000.0)]
+
+
+def test_hostile_values_are_problems_not_exceptions() -> None:
+    found = errors_of(spec(GNP, "order: " + "9" * 400))
+    assert found[0][0] == "spec.order" and "too large" in found[0][1]
+    found = errors_of(PROFILE + "spec:\n  labelsToApply: {1: a}\n")
+    assert [p for p, _ in found] == ["spec.labelsToApply"]

@@ -299,3 +299,15 @@ def test_through_the_loader() -> None:
         netpolicy.loads(NP + "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 99999\n")
     assert caught.value.path == "spec.ingress[0].ports[0].port"
     assert caught.value.line == 9
+
+
+@pytest.mark.parametrize("spec, path", [
+    ("podSelector: {matchExpressions: [{key: k, operator: In, values: abc}]}",
+     "spec.podSelector.matchExpressions[0].values"),
+    ("podSelector: {matchLabels: {1: a}}", "spec.podSelector.matchLabels"),
+    ("podSelector: []", "spec.podSelector"),
+    ("podSelector: {}\ningress: [null]", "spec.ingress[0]"),
+    ("podSelector: {}\ningress: [{from: x}]", "spec.ingress[0].from"),
+])
+def test_malformed_shapes_are_problems(spec: str, path: str) -> None:
+    assert path in [p for p, _ in errors_of(np(spec))]

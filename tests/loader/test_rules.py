@@ -353,3 +353,15 @@ def test_unknown_rule_field_warns() -> None:
     result = convert(policy_text("{action: Allow, destinaton: {ports: [80]}}"))
     assert result.one.ingress[0].destination.is_empty
     assert any("unknown field 'destinaton'" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("text, path, message", [
+    ("{action: Allow, protocol: '" + "9" * 5000 + "'}", "spec.ingress[0].protocol", "protocol number 999999999999... is outside"),
+    ("{action: Allow, protocol: TCP, destination: {ports: ['" + "9" * 5000 + "']}}", "spec.ingress[0].destination.ports[0]",
+     "port 999999999999... is outside 1-65535"),
+    ("{action: Allow, protocol: TCP, destination: {ports: ['1:" + "9" * 5000 + "']}}",
+     "spec.ingress[0].destination.ports[0]", "port 999999999999... is outside 1-65535"),
+])
+def test_huge_numbers_are_reported_not_raised(text: str, path: str, message: str) -> None:
+    found = errors(text)
+    assert any(p == path and m.startswith(message) for p, m in found), found
