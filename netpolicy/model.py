@@ -87,6 +87,8 @@ class Direction(enum.Enum):
 
 
 def _frozen_labels(labels: Mapping[str, str] | None) -> Mapping[str, str]:
+    if type(labels) is FrozenLabels:
+        return labels
     return FrozenLabels(labels or {})
 
 
@@ -302,7 +304,10 @@ class Profile:
 def _addresses(values: object) -> tuple[IPAddress, ...]:
     if isinstance(values, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         values = (values,)
-    return tuple(ipaddress.ip_address(v) for v in values)  # type: ignore[attr-defined]
+    return tuple(
+        v if isinstance(v, (ipaddress.IPv4Address, ipaddress.IPv6Address)) else ipaddress.ip_address(v)
+        for v in values  # type: ignore[attr-defined]
+    )
 
 
 @attrs.frozen

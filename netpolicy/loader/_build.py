@@ -232,12 +232,12 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
         labels = effective_endpoint_labels(
             endpoint, profiles, from_pod=record.from_pod, orchestrator="k8s" if record.from_pod else record.orchestrator
         )
-        endpoints.append(_own(attrs.evolve(endpoint, profiles=chain, effective_labels=labels), doc, owners))
+        endpoints.append(_own(_complete(endpoint, chain, labels), doc, owners))
     for endpoint, doc in hosts:
         chain = endpoint.profiles or ()
         _check_profiles(doc, chain, profiles, explicit=True)
         labels = effective_endpoint_labels(endpoint, profiles)
-        endpoints.append(_own(attrs.evolve(endpoint, profiles=chain, effective_labels=labels), doc, owners))
+        endpoints.append(_own(_complete(endpoint, chain, labels), doc, owners))
     _check_addresses(endpoints, owners)
 
     sets = [attrs.evolve(item, effective_labels=network_set_labels(item, profiles)) for item in network_sets]
@@ -249,6 +249,15 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
         sets,
         merge_services(slices),
     )
+
+
+def _complete(endpoint: Endpoint, profiles: tuple[str, ...], labels: Any) -> Endpoint:
+    """Fill in profiles and effective labels. The endpoint was made by this load and is
+    not shared yet, so it is completed in place rather than copied (which would run
+    every attrs converter again)."""
+    object.__setattr__(endpoint, "profiles", tuple(profiles))
+    object.__setattr__(endpoint, "effective_labels", labels)
+    return endpoint
 
 
 def _check_profiles(doc: Document, chain: Sequence[str], profiles: dict[str, Profile], *, explicit: bool) -> None:

@@ -112,6 +112,10 @@ def label_value_error(value: str) -> str | None:
     return None
 
 
+_GOOD_KEYS: set[str] = set()
+_GOOD_VALUES: set[str] = set()
+
+
 def check_labels(field: Field) -> dict[str, str] | Any:
     """A label map with valid keys and values (``{}`` when absent)."""
     labels = field.string_map()
@@ -119,7 +123,12 @@ def check_labels(field: Field) -> dict[str, str] | Any:
         return MISSING
     ok = True
     for key, value in labels.items():
+        if key in _GOOD_KEYS and value in _GOOD_VALUES:
+            continue
         message = label_key_error(key) or label_value_error(value)
+        if not message and len(_GOOD_KEYS) < 100_000:
+            _GOOD_KEYS.add(key)
+            _GOOD_VALUES.add(value)
         if message:
             field.child(key).problem(message)
             ok = False

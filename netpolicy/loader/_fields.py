@@ -10,7 +10,7 @@ the document's ``locate`` callback (the YAML reader provides one).
 from __future__ import annotations
 
 import reprlib
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterator, Sequence
 
 from ..errors import Problem
 from ..model import Origin
@@ -120,6 +120,9 @@ def short_repr(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
+_new_field = object.__new__
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -132,12 +135,23 @@ class Field:
     """A value at a path in a document. Getters return ``MISSING`` after reporting a
     problem, so callers can go on and find the next one."""
 
-    __slots__ = ("doc", "path", "value")
+    __slots__ = ("doc", "_path", "_parent", "_key", "value")
 
     def __init__(self, doc: Document, path: Path, value: Any) -> None:
         self.doc = doc
-        self.path = path
+        self._path: Path | None = path
+        self._parent: Field | None = None
+        self._key: Any = None
         self.value = value
+
+    @property
+    def path(self) -> Path:
+        """The field's path in its object (computed on demand: most fields are read
+        without ever being reported)."""
+        if self._path is None:
+            assert self._parent is not None
+            self._path = self._parent.path + (self._key,)
+        return self._path
 
     def __repr__(self) -> str:
         return f"Field({format_path(self.path)!r}, {self.value!r})"
@@ -148,11 +162,21 @@ class Field:
         """The child at ``key`` (its value is MISSING when absent or when this is not a
         container)."""
         value: Any = MISSING
-        if isinstance(key, int) and isinstance(self.value, list) and 0 <= key < len(self.value):
-            value = self.value[key]
-        elif isinstance(key, str) and isinstance(self.value, dict):
-            value = self.value.get(key, MISSING)
-        return Field(self.doc, self.path + (key,), value)
+        container = self.value
+        if type(container) is dict:
+            if type(key) is str:
+                value = container.get(key, MISSING)
+        elif isinstance(key, int) and isinstance(container, list) and 0 <= key < len(container):
+            value = container[key]
+        elif isinstance(key, str) and isinstance(container, dict):
+            value = container.get(key, MISSING)
+        field = _new_field(Field)
+        field.doc = self.doc
+        field._path = None
+        field._parent = self
+        field._key = key
+        field.value = value
+        return field
 
     def __getitem__(self, key: str | int) -> "Field":
         return self.child(key)
@@ -175,7 +199,7 @@ class Field:
 
     # -- typed getters: each returns the value, a default when absent, or MISSING -------
 
-    def mapping(self, *, required: bool = False, known: Sequence[str] | None = None) -> dict[str, Any] | Any:
+    def mapping(self, *, required: bool = False, known: Collection[str] | None = None) -> dict[str, Any] | Any:
         """A mapping (``{}`` when absent and not required). With ``known``, every other
         key is reported as a warning (unknown fields are never silently dropped)."""
         if not self.present:

@@ -37,6 +37,15 @@ ALIAS_BUDGET_BASE = 100_000
 ALIAS_BUDGET_RATIO = 10
 
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_RESOLVED: dict[str, str] = {}
+_MISSING: Any = object()
 
 
 class _Loader(_SafeBase):  # type: ignore[misc,valid-type]
@@ -48,6 +57,20 @@ class _Loader(_SafeBase):  # type: ignore[misc,valid-type]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, Any]] = []
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # The composer asks for every node; plain scalars repeat a lot, so their tags
+        # are cached (no path resolvers are used, so the answer depends on the text only).
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                tag = _RESOLVED.get(value)
+                if tag is None:
+                    tag = super().resolve(kind, value, implicit)
+                    if len(_RESOLVED) < 100_000:
+                        _RESOLVED[value] = tag
+                return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         own = node.value  # flatten_mapping removes merge keys from this list in place
@@ -86,6 +109,54 @@ def _install_resolvers() -> None:
 
 
 _install_resolvers()
+
+
+class _Slow(Exception):
+    """The fast constructor met something only PyYAML's constructor handles."""
+
+
+def _construct(node: Any, loader: Any) -> Any:
+    """Build the value of a composed document without aliases: plain dicts, lists and
+    scalars of the core tags. Raises :class:`_Slow` for anything else (explicit tags,
+    merge keys, complex keys), which PyYAML's constructor then handles."""
+    cls = node.__class__
+    if cls is yaml.ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _INT:
+            value = node.value
+            if value.isdigit() and (value[0] != "0" or len(value) == 1):
+                return int(value)
+            return loader.construct_yaml_int(node)
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return loader.bool_values[node.value.lower()]
+        if tag == _FLOAT:
+            return loader.construct_yaml_float(node)
+        raise _Slow
+    if cls is yaml.MappingNode:
+        if node.tag != _MAP:
+            raise _Slow
+        result = {}
+        pairs = node.value
+        for key_node, value_node in pairs:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
+                raise _Slow
+            result[_construct(key_node, loader)] = _construct(value_node, loader)
+        if len(result) < len(pairs):
+            seen: set[Any] = set()
+            for key_node, _ in pairs:
+                if key_node.value in seen:
+                    loader.duplicates.append((key_node.value, key_node.start_mark))
+                seen.add(key_node.value)
+        return result
+    if cls is yaml.SequenceNode:
+        if node.tag != _SEQ:
+            raise _Slow
+        return [_construct(child, loader) for child in node.value]
+    raise _Slow
 
 
 # -- nesting depth ---------------------------------------------------------------------
@@ -179,10 +250,11 @@ def _check_expansion(root: Any, children: Any) -> None:
             active.discard(key)
             total = 1 + sum(sizes[id(kid)] for kid in pending)
             sizes[key] = total
-            if total > ALIAS_BUDGET_BASE + ALIAS_BUDGET_RATIO * distinct:
+            budget = ALIAS_BUDGET_BASE + ALIAS_BUDGET_RATIO * distinct
+            if total > budget:
                 raise _AliasBomb(
-                    f"aliases expand to more than {total} nodes from {distinct} distinct ones "
-                    "(an alias expansion bomb?)"
+                    f"aliases expand the document beyond {budget} nodes (alias expansion bomb); "
+                    "refused before reading it"
                 )
 
 
@@ -345,13 +417,23 @@ def _problem(message: str, file: str | None, index: int | None = None, mark: Any
     return Problem(message=message, file=file, document=index, line=line, column=column)
 
 
-def _yaml_message(error: Exception) -> tuple[str, Any]:
+class _Mark:
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+
+
+def _yaml_message(error: Exception, text: str) -> tuple[str, Any]:
     if isinstance(error, yaml.MarkedYAMLError):
         parts = [p for p in (error.context, error.problem) if p]
         mark = error.problem_mark or error.context_mark
         return "YAML: " + ", ".join(parts), mark
     if isinstance(error, yaml.reader.ReaderError):
-        return f"YAML: unacceptable character {error.character!r} in the text", None
+        position = error.position
+        line = text.count("\n", 0, position)
+        column = position - (text.rfind("\n", 0, position) + 1)
+        character = error.character if isinstance(error.character, str) else chr(error.character)
+        return f"YAML: the character {character!r} is not allowed in YAML text", _Mark(line, column)
     return f"YAML: {error}", None
 
 
@@ -443,7 +525,14 @@ def _read_yaml(text: str, file: str | None) -> Read:
                     except _AliasBomb as error:
                         problems.append(_problem(str(error), file, index, node.start_mark))
                         return result
-                body = loader.construct_document(node)
+                body = _MISSING
+                if not check_aliases:
+                    try:
+                        body = _construct(node, loader)
+                    except (_Slow, RecursionError):
+                        loader.duplicates.clear()
+                if body is _MISSING:
+                    body = loader.construct_document(node)
                 for key, mark in loader.duplicates:
                     problems.append(_problem(f"duplicate key {key!r}", file, index, mark))
                 loader.duplicates.clear()
@@ -456,7 +545,7 @@ def _read_yaml(text: str, file: str | None) -> Read:
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
-        message, mark = _yaml_message(error)
+        message, mark = _yaml_message(error, text)
         problems.append(_problem(message, file, index or None, mark))
     except RecursionError:
         problems.append(_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, index or None))

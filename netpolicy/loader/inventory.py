@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from typing import Any, Iterable, Mapping
 
 import attrs
@@ -72,6 +73,12 @@ def parse_ip(field: Field) -> IPAddress | Any:
     value = field.string(required=True)
     if value is MISSING:
         return MISSING
+    try:  # the C parser first (fast); it accepts a subset of what ipaddress does
+        if ":" in value:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, value))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, value))
+    except (OSError, ValueError):
+        pass
     try:
         if "%" in value:
             raise ValueError
@@ -363,7 +370,8 @@ def convert_endpoint_slice(root: Field, meta: Meta, inventory: Inventory) -> Ite
 
 # -- known fields ----------------------------------------------------------------------
 
-_POD_SPEC = (
+_POD_SPEC = frozenset(
+    (
     "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig",
     "dnsPolicy", "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork",
     "hostPID", "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "initContainers",
@@ -372,21 +380,28 @@ _POD_SPEC = (
     "schedulerName", "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
     "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
     "tolerations", "topologySpreadConstraints", "volumes",
+    )
 )  # fmt: skip
-_CONTAINER = (
+_CONTAINER = frozenset(
+    (
     "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe",
     "name", "ports", "readinessProbe", "resizePolicy", "resources", "restartPolicy",
     "restartPolicyRules", "securityContext", "startupProbe", "stdin", "stdinOnce",
     "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices", "volumeMounts",
     "workingDir",
+    )
 )  # fmt: skip
-_CONTAINER_PORT = ("containerPort", "hostIP", "hostPort", "name", "protocol")
-_WEP_SPEC = (
+_CONTAINER_PORT = frozenset(("containerPort", "hostIP", "hostPort", "name", "protocol"))
+_WEP_SPEC = frozenset(
+    (
     "orchestrator", "workload", "node", "containerID", "pod", "endpoint", "serviceAccountName",
     "ipNetworks", "ipNATs", "ipv4Gateway", "ipv6Gateway", "profiles", "interfaceName", "mac", "ports",
     "allowSpoofedSourcePrefixes", "qosControls", "awsElasticIPs",
+    )
 )  # fmt: skip
-_SLICE_ENDPOINT = ("addresses", "conditions", "hostname", "nodeName", "targetRef", "zone", "hints", "deprecatedTopology")
+_SLICE_ENDPOINT = frozenset(
+    ("addresses", "conditions", "hostname", "nodeName", "targetRef", "zone", "hints", "deprecatedTopology")
+)
 
 
 CONVERTERS: Mapping[tuple[str, str], tuple[Converter, bool]] = {
