@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import sys
 from typing import IO, Any, Callable, Iterable, Sequence, TypeVar
 
 import click
@@ -31,6 +30,7 @@ __all__ = [
     "build_flow",
     "side_text",
     "single_namespace",
+    "check_protocol_port",
 ]
 
 EXIT_OK = 0
@@ -191,13 +191,19 @@ def build_flow(
         raise click.UsageError(str(exc)) from exc
 
 
+def check_protocol_port(protocol: str, port: int | None) -> int:
+    """The protocol's number; an unknown protocol, or a port on a protocol without ports,
+    is a usage error."""
+    flow = build_flow(
+        src="0.0.0.0", dst="0.0.0.0", protocol=protocol, dst_port=port,
+        src_port=None, icmp_type=None, icmp_code=None, namespace="",
+    )
+    return flow.protocol
+
+
 def side_text(side: object) -> str:
     """A flow side as text: ``namespace/pod``, an address, or an endpoint's key."""
     key = getattr(side, "key", None)
     if isinstance(key, str):
         return key
     return str(side)
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

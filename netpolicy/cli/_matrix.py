@@ -147,28 +147,30 @@ def render_csv(matrix: Matrix) -> str:
 
 
 _CSS = """
-:root { --allow: #2e9d4f; --deny: #d0433b; --grid: #ffffff; --ns: #333; }
+:root { --allow: #2e9d4f; --deny: #d0433b; --ns: #222; }
 * { box-sizing: border-box; }
 body { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 18px; margin: 0 0 4px; }
 p.meta { margin: 0 0 12px; color: #555; }
 .legend span { display: inline-block; width: 12px; height: 12px; vertical-align: -2px; margin: 0 4px 0 12px; }
 .wrap { overflow: auto; max-height: calc(100vh - 110px); border: 1px solid #ddd; }
-table.m { border-collapse: collapse; }
-table.m td { width: 12px; height: 12px; min-width: 12px; padding: 0; border: 1px solid var(--grid); }
+table.m { border-collapse: separate; border-spacing: 1px; font-size: 11px; line-height: 12px; }
+table.m td { width: 12px; height: 12px; min-width: 12px; max-width: 12px; padding: 0; }
 table.m td.a { background: var(--allow); }
 table.m td.d { background: var(--deny); }
-table.m td.a:hover, table.m td.d:hover { outline: 2px solid #000; }
+table.m td:hover { outline: 2px solid #000; }
+table.m .first-col { box-shadow: inset 2px 0 0 var(--ns); }
+table.m tr.first-row td { box-shadow: inset 0 2px 0 var(--ns); }
+table.m tr.first-row td.first-col { box-shadow: inset 2px 2px 0 var(--ns); }
 table.m th { font-weight: normal; white-space: nowrap; background: #fff; padding: 0 4px; }
-table.m thead th { position: sticky; top: 0; z-index: 2; }
-table.m thead tr.pods th { top: 22px; writing-mode: vertical-rl; transform: rotate(180deg); text-align: left; padding: 4px 0; }
-table.m thead tr.ns th.ns { border-bottom: 2px solid var(--ns); font-weight: 600; height: 22px; }
+table.m thead th { position: sticky; z-index: 2; }
+table.m thead tr.ns th { top: 0; height: 18px; padding: 0; text-align: left; }
+table.m thead tr.ns th.ns div { overflow: hidden; text-overflow: ellipsis; font-weight: 600;
+                                border-bottom: 2px solid var(--ns); padding: 2px 0 1px 2px; }
+table.m thead tr.pods th { top: 19px; writing-mode: vertical-rl; transform: rotate(180deg); text-align: left;
+                           padding: 4px 0; max-width: 12px; }
 table.m tbody th { position: sticky; left: 0; z-index: 1; text-align: right; }
-table.m tbody th.ns { left: 0; width: 24px; min-width: 24px; font-weight: 600; writing-mode: vertical-rl; transform: rotate(180deg); border-left: 2px solid var(--ns); }
-table.m tbody th.pod { left: var(--nsw, 24px); }
-table.m .first-col { border-left: 2px solid var(--ns) !important; }
-table.m tr.first-row td { border-top: 2px solid var(--ns); }
-table.m th.corner { z-index: 3; left: 0; }
+table.m th.corner { left: 0; z-index: 3; }
 #tip { position: fixed; pointer-events: none; background: #222; color: #fff; padding: 6px 8px; border-radius: 4px;
        white-space: pre; font: 12px/1.4 ui-monospace, monospace; display: none; z-index: 10; max-width: 90vw; }
 """
@@ -180,7 +182,7 @@ _JS = """
   var heads = document.querySelectorAll('thead tr.pods th');
   function text(td) {
     var tr = td.parentNode, col = Array.prototype.indexOf.call(tr.querySelectorAll('td'), td);
-    var src = tr.querySelector('th.pod').textContent, dst = heads[col].textContent;
+    var src = tr.querySelector('th.pod').textContent, dst = heads[col].getAttribute('data-pod');
     var v = td.getAttribute('data-v').split(',');
     return src + ' -> ' + dst + ': ' + (td.classList.contains('a') ? 'Allow' : 'Deny') +
       '\\negress:  ' + R[+v[0]] + '\\ningress: ' + R[+v[1]];
@@ -249,20 +251,17 @@ def render_html(matrix: Matrix, *, title: str = "netpolicy reachability") -> str
         f"<span class=\"legend\"><span style=\"background:var(--allow)\"></span>allowed"
         f"<span style=\"background:var(--deny)\"></span>denied</span></p>\n"
     )
-    w("<div class=\"wrap\">\n<table class=\"m\">\n<thead>\n<tr class=\"ns\"><th class=\"corner\" colspan=\"2\"></th>")
+    w("<div class=\"wrap\">\n<table class=\"m\">\n<thead>\n<tr class=\"ns\"><th class=\"corner\"></th>")
     for namespace, size in groups:
-        w(f"<th class=\"ns\" colspan=\"{size}\">{esc(namespace)}</th>")
-    w("</tr>\n<tr class=\"pods\"><th class=\"corner\" colspan=\"2\"></th>")
+        width = size * 13 - 1  # cells are 12px with 1px spacing
+        w(f"<th class=\"ns\" colspan=\"{size}\"><div style=\"width:{width}px\" title=\"{esc(namespace)}\">{esc(namespace)}</div></th>")
+    w("</tr>\n<tr class=\"pods\"><th class=\"corner\"></th>")
     for j, pod in enumerate(matrix.pods):
         cls = " class=\"first-col\"" if j in first_of_group else ""
-        w(f"<th{cls} data-pod=\"{esc(pod)}\">{esc(pod.split('/', 1)[1])}</th>")
+        w(f"<th{cls} data-pod=\"{esc(pod)}\" title=\"{esc(pod)}\">{esc(pod.split('/', 1)[1])}</th>")
     w("</tr>\n</thead>\n<tbody>\n")
-    group_at = {start: g for start, g in zip(sorted(first_of_group), groups)}
     for i, src in enumerate(matrix.pods):
         w("<tr class=\"first-row\">" if i in first_of_group else "<tr>")
-        if i in group_at:
-            namespace, size = group_at[i]
-            w(f"<th class=\"ns\" rowspan=\"{size}\">{esc(namespace)}</th>")
         w(f"<th class=\"pod\" data-pod=\"{esc(src)}\">{esc(src)}</th>")
         for j in range(len(matrix.pods)):
             outcome = matrix.outcomes[i][j]

@@ -24,6 +24,7 @@ from ._common import (
     InvalidInput,
     all_namespaces_option,
     build_flow,
+    check_protocol_port,
     echo,
     filename_option,
     flow_options,
@@ -193,7 +194,7 @@ def matrix(
     """
     if all_namespaces and namespaces:
         raise click.UsageError("-A/--all-namespaces and -n/--namespace exclude each other")
-    build_flow(src="0.0.0.0", dst="0.0.0.0", protocol=protocol, dst_port=port, src_port=None, icmp_type=None, icmp_code=None, namespace="")
+    check_protocol_port(protocol, port)
     policy_set = load_policy_set(filenames, strict=strict)
     pods = _matrix.select_endpoints(policy_set, namespaces)
     if not pods:

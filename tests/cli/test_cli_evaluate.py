@@ -138,3 +138,13 @@ def test_unknown_pod_exits_3(run: Run) -> None:
     assert result.exit_code == 3
     assert result.stdout == ""
     assert "staging/nobody" in result.stderr
+
+
+def test_stdin_together_with_files(run: Run) -> None:
+    inventory = (STAGING / "00-namespaces.yaml").read_text() + "\n---\n" + (STAGING / "10-pods.yaml").read_text()
+    policies = str(STAGING / "20-kubernetes-networkpolicies.yaml")
+    result = run(["evaluate", "-f", "-", "-f", policies, *TO_BACK_END, "-o", "json"], input=inventory)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["action"] == "Allow"
+    assert data["ingress"]["policy"]["name"] == "back-end"

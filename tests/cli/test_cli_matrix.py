@@ -147,4 +147,8 @@ def test_html_one_cell_per_pair_equal_to_library(run: Run, staging: netpolicy.Po
 
 def test_html_groups_by_namespace(run: Run) -> None:
     page = run(["matrix", "-f", S, "--port", "443", "-o", "html"]).stdout
-    assert '<th class="ns" colspan="1">kube-system</th><th class="ns" colspan="3">staging</th>' in page
+    assert '<th class="ns" colspan="1"><div style="width:12px" title="kube-system">kube-system</div></th>' in page
+    assert '<th class="ns" colspan="3"><div style="width:38px" title="staging">staging</div></th>' in page
+    # the first row and column of each namespace draw the group's edge
+    assert page.count('<tr class="first-row">') == 2
+    assert page.count('<th class="first-col"') == 2
