@@ -9,7 +9,7 @@ trees: every group is parenthesised and every leaf spelled one way).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Iterator, Union
+from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
 
 import attrs
 
@@ -39,6 +39,8 @@ __all__ = [
     "map_labels",
     "quote",
     "to_postfix",
+    "trusted",
+    "as_set",
     "from_postfix",
 ]
 
@@ -62,8 +64,9 @@ def _check_values(inst: object, attr: object, values: tuple[str, ...]) -> None:
         _check_value(inst, attr, v)
 
 
-def _as_set(values: Iterable[str]) -> tuple[str, ...]:
-    # Calico sorts set items bytewise and drops duplicates; code-point order is UTF-8 order.
+def as_set(values: Iterable[str]) -> tuple[str, ...]:
+    """Set items as Calico keeps them: sorted, de-duplicated."""
+    # Calico sorts bytewise; code-point order is UTF-8 byte order.
     if isinstance(values, str):
         raise TypeError("set values must be an iterable of str, not a str")
     return tuple(sorted(set(values)))
@@ -191,7 +194,7 @@ class In(SetLeaf):
     """``label in {...}``: present with one of the values."""
 
     label: str = attrs.field(validator=_check_label)
-    values: tuple[str, ...] = attrs.field(converter=_as_set, validator=_check_values)
+    values: tuple[str, ...] = attrs.field(converter=as_set, validator=_check_values)
     OP = " in "
 
 
@@ -200,7 +203,7 @@ class NotIn(SetLeaf):
     """``label not in {...}``: absent, or present with none of the values."""
 
     label: str = attrs.field(validator=_check_label)
-    values: tuple[str, ...] = attrs.field(converter=_as_set, validator=_check_values)
+    values: tuple[str, ...] = attrs.field(converter=as_set, validator=_check_values)
     OP = " not in "
 
 
@@ -240,6 +243,17 @@ class Or(Node):
     """``(op1 || op2 ...)``, two or more operands."""
 
     operands: tuple[Node, ...] = attrs.field(converter=_as_operands)
+
+
+_N = TypeVar("_N", bound=Node)
+
+
+def trusted(cls: type[_N], **fields: Any) -> _N:
+    """A leaf built without validation, for fields the tokenizer has already checked."""
+    node = object.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(node, name, value)
+    return node
 
 
 def quote(value: str) -> str:

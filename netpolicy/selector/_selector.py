@@ -29,15 +29,19 @@ class Selector:
     """A parsed Calico label selector: a frozen, hashable value.
 
     Build one with :meth:`Selector.parse` (memoised by text), ``Selector(text)`` or
-    ``Selector(node)`` from an ``_ast`` tree. Two selectors are equal when their
-    canonical texts (``str(sel)``, Calico's own re-serialisation) are equal.
+    ``Selector(node)`` from an ``_ast`` tree. ``sel.matches(labels)`` tells whether a
+    label map matches. Two selectors are equal when their canonical texts (``str(sel)``,
+    Calico's own re-serialisation) are equal.
     """
 
-    __slots__ = ("_root", "_canonical", "_hash", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__")
+    __slots__ = ("_root", "_canonical", "matches", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__")
 
     _root: _ast.Node
-    _canonical: str
-    _hash: int
+    _canonical: str | None
+    matches: Matcher
+    """``sel.matches(labels) -> bool``: whether the label map matches, with Calico's
+    absent-label rules (§A.3). An attribute holding the compiled function, so a call
+    costs no extra Python frame; the first call compiles."""
     _matcher: Matcher | None
     _uid: str | None
     _keys: frozenset[str] | None
@@ -52,11 +56,10 @@ class Selector:
             root = source
         else:
             raise TypeError(f"Selector needs a str or a selector node, not {type(source).__name__}")
-        canonical = _ast.render(root)
         setter = object.__setattr__
         setter(self, "_root", root)
-        setter(self, "_canonical", canonical)
-        setter(self, "_hash", hash(canonical))
+        setter(self, "_canonical", None)  # rendered on first use
+        setter(self, "matches", self._compile_and_match)
         setter(self, "_matcher", None)
         setter(self, "_uid", None)
         setter(self, "_keys", None)
@@ -98,19 +101,16 @@ class Selector:
 
     @property
     def matcher(self) -> Matcher:
-        """The compiled ``labels -> bool`` function (what :meth:`matches` calls)."""
+        """The compiled ``labels -> bool`` function (``sel.matches`` once compiled)."""
         fn = self._matcher
         if fn is None:
             fn = compile_matcher(self._root)
             object.__setattr__(self, "_matcher", fn)
+            object.__setattr__(self, "matches", fn)
         return fn
 
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """Whether the label map matches, with Calico's absent-label rules (§A.3)."""
-        fn = self._matcher
-        if fn is None:
-            fn = self.matcher
-        return fn(labels)
+    def _compile_and_match(self, labels: Mapping[str, str]) -> bool:
+        return self.matcher(labels)
 
     @property
     def label_keys(self) -> frozenset[str]:
@@ -136,7 +136,7 @@ class Selector:
         """Calico's selector ID: ``"s:" + base64url(SHA-224("s:" + canonical))``."""
         uid = self._uid
         if uid is None:
-            uid = _unique_id(self._canonical)
+            uid = _unique_id(str(self))
             object.__setattr__(self, "_uid", uid)
         return uid
 
@@ -149,24 +149,33 @@ class Selector:
             return self
         return Selector(_ast.map_labels(self._root, lambda name: prefix + name))
 
+    @property
+    def canonical(self) -> str:
+        """Calico's canonical text (§A.4); the same as ``str(sel)``."""
+        text = self._canonical
+        if text is None:
+            text = _ast.render(self._root)
+            object.__setattr__(self, "_canonical", text)
+        return text
+
     def __str__(self) -> str:
-        return self._canonical
+        return self._canonical or self.canonical
 
     def __repr__(self) -> str:
-        return f"Selector({self._canonical!r})"
+        return f"Selector({str(self)!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Selector):
-            return self._canonical == other._canonical
+            return self is other or str(self) == str(other)
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if isinstance(other, Selector):
-            return self._canonical != other._canonical
+            return not (self is other or str(self) == str(other))
         return NotImplemented
 
     def __hash__(self) -> int:
-        return self._hash
+        return hash(self._canonical or self.canonical)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError()

@@ -12,7 +12,7 @@ import re
 
 from ..errors import SelectorSyntaxError
 
-__all__ = ["tokenize", "MAX_LABEL_LENGTH", "Tok"]
+__all__ = ["tokenize", "tokenize_exact", "MAX_LABEL_LENGTH", "Tok"]
 
 MAX_LABEL_LENGTH = 512
 
@@ -50,8 +50,10 @@ def _label_at(text: str, pos: int, what: str) -> tuple[str, int]:
     return text[pos:end], end
 
 
-def tokenize(text: str) -> list[Tok]:
-    """The tokens of ``text`` (without an end marker); raises SelectorSyntaxError."""
+def tokenize_exact(text: str) -> list[Tok]:
+    """The tokens of ``text``, step by step as Calico does; raises SelectorSyntaxError
+    with the position and reason of the first fault. (:func:`tokenize` is the fast path
+    and falls back to this one to report errors.)"""
     toks: list[Tok] = []
     n = len(text)
     blanks = _BLANKS.match
@@ -111,4 +113,61 @@ def tokenize(text: str) -> list[Tok]:
                 toks.append(("LABEL", label, start))
         last_label = toks[-1][0] == "LABEL"
         pos = blanks(text, pos).end()  # type: ignore[union-attr]
+    return toks
+
+
+# The fast path: one regular expression per tokenizer state ("after a label" or not),
+# matching the blanks and one whole token. Anything it cannot match (any error) is
+# handed to tokenize_exact, which reports it.
+_ID = "[A-Za-z0-9_./-]"
+_B = "[ \t]*+"
+_COMMON = (
+    r"(?P<_LPAR>\()|(?P<_RPAR>\))|(?P<_LBRACE>\{)|(?P<_RBRACE>\})|(?P<_COMMA>,)"
+    r"|(?P<STRING>\"[^\"]*+\"|'[^']*+')"
+    r"|(?P<_NE>!=)|(?P<NOT>!)|(?P<_EQ>==)|(?P<_AND>&&)|(?P<_OR>\|\|)"
+)
+_FAST = re.compile(
+    _B + "(?:" + _COMMON
+    + rf"|(?P<HAS>has\({_B}{_ID}{{1,{MAX_LABEL_LENGTH}}}+{_B}\))"
+    + rf"|(?P<ALL>all\({_B}\))|(?P<GLOBAL>global\({_B}\))"
+    + rf"|(?!has\(|all\(|global\()(?P<LABEL>{_ID}{{1,{MAX_LABEL_LENGTH}}}+)(?!{_ID})"
+    + ")"
+)
+_FAST_AFTER_LABEL = re.compile(
+    _B + "(?:" + _COMMON
+    + rf"|(?P<_CONTAINS>contains)(?!{_ID})"
+    + rf"|(?P<_STARTSWITH>starts{_B}with{_B})(?!{_ID})"
+    + rf"|(?P<_ENDSWITH>ends{_B}with{_B})(?!{_ID})"
+    + rf"|(?P<_NOTIN>not{_B}in{_B})(?!{_ID})"
+    + rf"|(?P<_IN>in)(?!{_ID})"
+    + ")"
+)
+
+
+def tokenize(text: str) -> list[Tok]:
+    """The tokens of ``text`` (without an end marker); raises SelectorSyntaxError."""
+    toks: list[Tok] = []
+    append = toks.append
+    fast, after_label = _FAST.match, _FAST_AFTER_LABEL.match
+    pos = 0
+    n = len(text)
+    m = fast(text, 0)
+    while m is not None:
+        kind: str = m.lastgroup  # type: ignore[assignment]
+        lexeme = m.group(kind)
+        start = m.start(kind)
+        pos = m.end()
+        if kind == "LABEL":
+            append((kind, lexeme, start))
+            m = after_label(text, pos)
+            continue
+        if kind == "STRING":
+            append((kind, lexeme[1:-1], start))
+        elif kind == "HAS":
+            append((kind, lexeme[4:-1].strip(" \t"), start))
+        else:
+            append((kind, lexeme, start))
+        m = fast(text, pos)
+    if _BLANKS.match(text, pos).end() != n:  # type: ignore[union-attr]
+        return tokenize_exact(text)  # raises the precise error
     return toks

@@ -170,3 +170,18 @@ def test_grammar_generated_text_parses_like_calico(text):
 def test_mutated_grammar_text_never_raises_anything_else(text, cut, insert):
     cut = min(cut, len(text))
     check_text(text[:cut] + insert + text[cut:])
+
+
+def _tokens_or_error(fn, text):
+    try:
+        return fn(text)
+    except SelectorSyntaxError as e:
+        return ("error", e.reason, e.position)
+
+
+@given(st.one_of(selectorish, from_lark(_GEN, explicit=_TERMINALS), st.text(max_size=30)))
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_fast_tokenizer_agrees_with_the_exact_one(text):
+    from netpolicy.selector._tokenizer import tokenize, tokenize_exact
+
+    assert _tokens_or_error(tokenize, text) == _tokens_or_error(tokenize_exact, text)
