@@ -9,6 +9,7 @@ partial result), so one pass finds every problem.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Any, Mapping
@@ -187,12 +188,19 @@ def read_cidr(field: Field, *, allow_address: bool = False) -> IPNetwork | Any:
     if value is MISSING:
         return MISSING
     shape = _CIDR if not allow_address or "/" in value else _ADDRESS
-    if "%" in value or not shape.match(value):
+    network = _network(value) if shape.match(value) else None
+    if network is None:
         return field.problem(f"{value!r} is not a valid CIDR" + (" or IP address" if allow_address else ""))
+    return network
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(text: str) -> IPNetwork | None:
+    """``text`` as a network with host bits masked, or None (cached: policies repeat CIDRs)."""
     try:
-        return ipaddress.ip_network(value, strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return field.problem(f"{value!r} is not a valid CIDR" + (" or IP address" if allow_address else ""))
+        return None
 
 
 def read_port_number(field: Field) -> int | Any:

@@ -326,8 +326,14 @@ class _Side:
         self.has: set[str] = set()
 
 
+_EMPTY_MATCH = EntityMatch()
+
+
 def _read_side(field: Field, scope: RuleScope) -> _Side:
     side = _Side(field)
+    if field.value is MISSING or field.value is None:  # fast path: no restriction on this side
+        side.match = _EMPTY_MATCH
+        return side
     body = field.mapping(known=_ENTITY_FIELDS)
     if body is MISSING:
         side.ok = False
@@ -338,10 +344,11 @@ def _read_side(field: Field, scope: RuleScope) -> _Side:
     if "services" in body and body["services"] is not None:
         side.has.add("services")
 
-    nets = _read_nets(field["nets"])
-    not_nets = _read_nets(field["notNets"])
-    ports = _read_ports(field["ports"])
-    not_ports = _read_ports(field["notPorts"])
+    get = body.get
+    nets = _read_nets(field["nets"]) if get("nets") is not None else []
+    not_nets = _read_nets(field["notNets"]) if get("notNets") is not None else []
+    ports = _read_ports(field["ports"]) if get("ports") is not None else []
+    not_ports = _read_ports(field["notPorts"]) if get("notPorts") is not None else []
     for value in (nets, not_nets, ports, not_ports):
         if value is MISSING:
             side.ok = False
@@ -355,21 +362,21 @@ def _read_side(field: Field, scope: RuleScope) -> _Side:
                                             "is not allowed in notNets")
             side.ok = False
 
-    selector = read_selector(field["selector"])
+    selector = read_selector(field["selector"]) if get("selector") is not None else None
     if selector not in (None, MISSING) and "global(" in selector[0]:
         field["selector"].problem("global() can only be used in an EntityRule namespaceSelector")
         selector = MISSING
-    not_selector = read_selector(field["notSelector"])
-    ns_selector = read_selector(field["namespaceSelector"])
+    not_selector = read_selector(field["notSelector"]) if get("notSelector") is not None else None
+    ns_selector = read_selector(field["namespaceSelector"]) if get("namespaceSelector") is not None else None
     if ns_selector not in (None, MISSING) and "global(" in ns_selector[0] and not _GLOBAL_ONLY.match(ns_selector[0]):
         field["namespaceSelector"].problem("global() cannot be combined with other selectors")
         ns_selector = MISSING
     sa_part: Any = None
-    if field["serviceAccounts"].present:
+    if get("serviceAccounts") is not None:
         sa_part = _service_account_part(field["serviceAccounts"])
 
-    services_field = field["services"]
-    if services_field.present:
+    if get("services") is not None:
+        services_field = field["services"]
         services = services_field.mapping(known=("name", "namespace"))
         if services is not MISSING:
             name = services_field["name"].string(default="")
@@ -449,20 +456,21 @@ def convert_rule(field: Field, scope: RuleScope) -> Rule | Any:
     else:
         action = _ACTIONS[action_text]
 
-    ip_version = field["ipVersion"].value if field["ipVersion"].present else None
+    get = body.get
+    ip_version = get("ipVersion")
     if ip_version is not None and (type(ip_version) is not int or ip_version not in (4, 6)):
         field["ipVersion"].problem(f"ipVersion must be 4 or 6, got {ip_version!r}")
         ok = False
         ip_version = MISSING
 
-    protocol = read_protocol(field["protocol"])
-    not_protocol = read_protocol(field["notProtocol"])
-    icmp = _read_icmp(field["icmp"])
-    not_icmp = _read_icmp(field["notICMP"])
+    protocol = read_protocol(field["protocol"]) if get("protocol") is not None else None
+    not_protocol = read_protocol(field["notProtocol"]) if get("notProtocol") is not None else None
+    icmp = _read_icmp(field["icmp"]) if get("icmp") is not None else None
+    not_icmp = _read_icmp(field["notICMP"]) if get("notICMP") is not None else None
     ok = ok and MISSING not in (protocol, not_protocol, icmp, not_icmp)
     proto_number = protocol[0] if protocol not in (None, MISSING) else None
 
-    if field["icmp"].present and icmp is not MISSING and proto_number not in (1, 58):
+    if get("icmp") is not None and icmp is not MISSING and proto_number not in (1, 58):
         field["icmp"].problem("ICMP fields require protocol to be ICMP or ICMPv6")
         ok = False
     if ip_version not in (None, MISSING):
@@ -521,7 +529,7 @@ def convert_rule(field: Field, scope: RuleScope) -> Rule | Any:
         field["source"]["services"].problem("services are not allowed in an egress rule's source")
         ok = False
 
-    http = _read_http(field["http"])
+    http = _read_http(field["http"]) if get("http") is not None else False
     if http is MISSING:
         ok = False
     elif http:
@@ -534,7 +542,7 @@ def convert_rule(field: Field, scope: RuleScope) -> Rule | Any:
         if scope.direction is Direction.EGRESS and not scope.is_profile:
             field["http"].problem("HTTP match is not allowed in egress rules")
             ok = False
-    if field["metadata"].present:
+    if get("metadata") is not None:
         meta = field["metadata"].mapping(known=("annotations",))
         if meta is not MISSING and field["metadata"]["annotations"].string_map() is MISSING:
             ok = False
