@@ -70,7 +70,10 @@ class _NoLexer(Lexer):
 
 
 _LARK = lark.Lark(GRAMMAR, parser="lalr", lexer=_NoLexer)
-_TABLE = _LARK.parser.parser.parser.parse_table
+try:
+    _TABLE = _LARK.parser.parser.parser.parse_table
+except AttributeError as e:  # pragma: no cover - guards against a Lark reorganisation
+    raise ImportError(f"unsupported Lark {lark.__version__}: no LALR parse table ({e})") from e
 _STATES: dict[int, dict[str, tuple[Any, Any]]] = _TABLE.states
 _START: int = _TABLE.start_states["start"]
 _END: int = _TABLE.end_states["start"]

@@ -17,7 +17,10 @@ from ._restrictions import LabelRestriction, label_restrictions
 
 __all__ = ["Selector"]
 
+# The memo is bounded: at most this many entries (then it starts afresh), and only texts
+# up to this length (the API allows 1024 characters; combined selectors run longer).
 _MEMO_LIMIT = 1 << 16
+_MEMO_MAX_TEXT = 1 << 14
 
 
 def _unique_id(canonical: str) -> str:
@@ -34,7 +37,9 @@ class Selector:
     Calico's own re-serialisation) are equal.
     """
 
-    __slots__ = ("_root", "_canonical", "matches", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__")
+    __slots__ = (
+        "_root", "_canonical", "matches", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__"
+    )
 
     _root: _ast.Node
     _canonical: str | None
@@ -83,10 +88,11 @@ class Selector:
                 raise TypeError(f"selector text must be str, not {type(text).__name__}")
             text = str.__str__(text)  # a plain copy of a str subclass
         sel = cls(parse_tree(text))
-        memo = cls._memo
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[text] = sel
+        if len(text) <= _MEMO_MAX_TEXT:
+            memo = cls._memo
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[text] = sel
         return sel
 
     @classmethod
