@@ -37,8 +37,10 @@ upstream API, as its documentation promises:
   peers still apply; Calico drops the whole rule. In a Deny or Pass rule, which
   upstream does not support, the rule becomes a bare Deny matching all traffic, as in
   Calico and as upstream's "fail closed" for Deny and Pass rules prescribes. A warning
-  is given either way. A peer holding only fields netpolicy does not know is handled
-  the same way.
+  is given either way. A peer holding only fields netpolicy does not know, or selector
+  fields of another API version (``sameLabels``, ``notSameLabels``, a nested
+  ``namespaceSelector``), is handled the same way, as upstream asks of implementations
+  that meet a peer they do not understand; such fields in the subject are an error.
 
 Validation follows the upstream CRD: priority 0-1000, exactly one subject and one peer
 kind per peer, at least one peer per rule, at most 100 rules, peers and ports per list,
@@ -88,6 +90,20 @@ class _Unsupported:
 
 NO_MATCH = _NoMatch()
 UNSUPPORTED = _Unsupported()
+_SELECTOR_KEYS = frozenset({"matchLabels", "matchExpressions"})
+_POD_KEYS = frozenset({"namespaceSelector", "podSelector"})
+
+
+def _unknown_keys(value: Any, *, pods: bool) -> bool:
+    """Whether a peer's selector (or pods peer) holds fields this API version lacks,
+    e.g. ``sameLabels`` or the older ``namespaceSelector`` nesting."""
+    if not isinstance(value, dict):
+        return False
+    if not pods:
+        return not _SELECTOR_KEYS.issuperset(value)
+    if not _POD_KEYS.issuperset(value):
+        return True
+    return any(_unknown_keys(value.get(k), pods=False) for k in _POD_KEYS)
 
 
 def _subject_selector(field: Field) -> Selector | Any:
@@ -99,6 +115,9 @@ def _subject_selector(field: Field) -> Selector | Any:
     given = [k for k in ("namespaces", "pods") if field[k].present]
     if len(given) != 1:
         return field.problem("exactly one of namespaces or pods must be set")
+    if _unknown_keys(body[given[0]], pods=given[0] == "pods"):
+        return field[given[0]].problem("subject holds fields this API version does not have "
+                                       "(for example sameLabels); the pods it selects are unknown")
     if given[0] == "namespaces":
         pod_text: Any = ORCHESTRATOR_TERM
         ns_text = namespace_selector_text(field["namespaces"])
@@ -146,6 +165,10 @@ def _read_peer(field: Field, *, egress: bool, domain_names: bool, inventory: Inv
         return field.problem(f"exactly one of {', '.join(kinds)} must be set, got {', '.join(given)}")
     kind = given[0]
     sub = field[kind]
+    if kind in ("namespaces", "pods", "nodes") and _unknown_keys(body[kind], pods=kind == "pods"):
+        sub.warn("peer holds fields this API version does not have (for example sameLabels); treated as "
+                 "matching no traffic for Allow rules and as Deny-all for Deny and Pass rules")
+        return UNSUPPORTED
     if kind == "namespaces":
         ns_text = namespace_selector_text(sub)
         return MISSING if ns_text is MISSING else _pod_peer(field, ORCHESTRATOR_TERM, ns_text)

@@ -251,3 +251,26 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.2}]}
     tiers = {t.name: (t.order, t.default_action) for t in ps.tiers}
     assert tiers["adminnetworkpolicy"] == (1000.0, Action.PASS)
     assert tiers["baselineadminnetworkpolicy"] == (10_000_000.0, Action.PASS)
+
+
+@pytest.mark.parametrize("peer", [
+    "{namespaces: {sameLabels: [tenant]}}",
+    "{namespaces: {namespaceSelector: {matchLabels: {a: b}}}}",
+    "{pods: {namespaces: {namespaceSelector: {}}, podSelector: {}}}",
+    "{pods: {namespaceSelector: {notSameLabels: [x]}, podSelector: {}}}",
+])
+def test_peers_of_other_api_versions_fail_closed(peer: str) -> None:
+    allow = convert(with_rules(ANP, f"ingress: [{{action: Allow, from: [{peer}, {{namespaces: {{}}}}]}}]"))
+    (rule,) = allow.one.ingress  # the unknown peer matches nothing, the other still applies
+    assert rule.action is Action.ALLOW and rule.source.selector is not None
+    assert any("this API version does not have" in w for w in allow.warnings)
+    deny = convert(with_rules(ANP, f"ingress: [{{action: Pass, from: [{peer}]}}]")).one
+    (rule,) = deny.ingress
+    assert rule.action is Action.DENY and rule.source.is_empty
+
+
+def test_subject_of_another_api_version_is_refused() -> None:
+    errors = errors_of(ANP.replace("subject: {namespaces: {matchLabels: {house: gryffindor}}}",
+                                   "subject: {namespaces: {sameLabels: [tenant]}}"))
+    assert errors == [("spec.subject.namespaces", "subject holds fields this API version does not have "
+                                                  "(for example sameLabels); the pods it selects are unknown")]
