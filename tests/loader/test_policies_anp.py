@@ -274,3 +274,63 @@ def test_subject_of_another_api_version_is_refused() -> None:
                                    "subject: {namespaces: {sameLabels: [tenant]}}"))
     assert errors == [("spec.subject.namespaces", "subject holds fields this API version does not have "
                                                   "(for example sameLabels); the pods it selects are unknown")]
+
+
+CLUSTER = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {house: gryffindor}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b, labels: {house: slytherin}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec: {containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: q, namespace: b}
+spec: {containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkSet
+metadata: {name: ext, namespace: b, labels: {role: ext}}
+spec: {nets: [192.0.2.0/24]}
+---
+"""
+
+
+def test_namespaces_peers_select_pods_not_network_sets() -> None:
+    import netpolicy
+
+    ps = netpolicy.loads(CLUSTER + with_rules(ANP, "egress: [{action: Deny, to: [{namespaces: {matchLabels: {house: slytherin}}}]}]"))
+    assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80)).allowed
+    assert ps.evaluate(netpolicy.Flow(src="a/p", dst="192.0.2.7", dst_port=80)).allowed
+
+
+def test_named_port_matches_the_destination_pods_port() -> None:
+    import netpolicy
+
+    ps = netpolicy.loads(CLUSTER + with_rules(ANP, """
+egress:
+- {action: Allow, to: [{namespaces: {}}], ports: [{namedPort: web}]}
+- {action: Deny, to: [{namespaces: {}}]}
+"""))
+    assert ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=8080)).allowed
+    assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80)).allowed
+    assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", protocol="UDP", dst_port=8080)).allowed
+
+
+def test_domain_names_deny_denies_everything_from_the_subject() -> None:
+    import netpolicy
+
+    ps = netpolicy.loads(CLUSTER + with_rules(ANP, "egress: [{action: Deny, to: [{domainNames: [x.example.com]}]}]"))
+    assert any("domainNames" in w for w in ps.warnings)
+    assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80)).allowed
+    assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="198.51.100.1", dst_port=443)).allowed
+    assert ps.evaluate(netpolicy.Flow(src="b/q", dst="a/p", dst_port=80)).allowed  # not the subject
