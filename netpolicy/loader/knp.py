@@ -44,6 +44,7 @@ __all__ = [
     "convert_network_policy",
     "convert_staged_network_policy",
     "merge_ports",
+    "namespace_selector_text",
     "pod_selector_text",
 ]
 

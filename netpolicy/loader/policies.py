@@ -85,7 +85,7 @@ def _check_policy_name(root: Field, meta: Meta, *, is_global: bool) -> None:
         field.problem(f"name {name!r} must be {shape} (lower case alphanumerics and '-')")
 
 
-def read_order(field: Field) -> float | None | Any:
+def _read_order(field: Field) -> float | None | Any:
     """An optional ``order``: a finite number (None when absent)."""
     value = field.value
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e300:
@@ -156,7 +156,7 @@ def _calico_policy(root: Field, meta: Meta, *, kind: str, is_global: bool, stage
         tier = "default"
     if tier is not MISSING and not check_dns_label(spec["tier"], tier, "tier"):
         tier = MISSING
-    order = read_order(spec["order"])
+    order = _read_order(spec["order"])
     selector = read_selector(spec["selector"], forbid_global=True)
     sa_selector = read_selector(spec["serviceAccountSelector"], forbid_global=True)
     ns_selector = read_selector(spec["namespaceSelector"], forbid_global=True) if is_global else None
@@ -253,7 +253,7 @@ def convert_tier(root: Field, meta: Meta, inventory: Inventory) -> Iterable[obje
     spec = root["spec"]
     if spec.mapping(known=("order", "defaultAction")) is MISSING:
         return []
-    order = read_order(spec["order"])
+    order = _read_order(spec["order"])
     action_text = spec["defaultAction"].choice(("Deny", "Pass"))
     if order is MISSING or action_text is MISSING or not name_ok:
         return []
