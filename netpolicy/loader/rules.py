@@ -74,8 +74,9 @@ SERVICE_ACCOUNT_LABEL = "projectcalico.org/serviceaccount"
 
 class RuleScope:
     """Where rules live: the policy's namespace (None for global policies and
-    profiles), the direction (None for profiles) and whether the owner is global
-    (a GlobalNetworkPolicy needs ``services.namespace``)."""
+    profiles), the rules' direction, whether the owner is global (a GlobalNetworkPolicy
+    needs ``services.namespace``) and whether it is a profile (profiles have no
+    direction-dependent checks)."""
 
     __slots__ = ("namespace", "direction", "is_global", "is_profile")
 
@@ -113,7 +114,8 @@ def read_selector(field: Field, *, forbid_global: bool = False) -> tuple[str, Se
     try:
         parsed = Selector.parse(raw)
     except PolicyError as err:
-        return field.problem(f"invalid selector {raw!r}: {str(err).splitlines()[0]}")
+        shown = raw if len(raw) <= 200 else raw[:200] + "..."
+        return field.problem(f"invalid selector {shown!r}: {str(err).splitlines()[0]}")
     return raw, parsed
 
 
