@@ -9,10 +9,14 @@ loop:
   named-port and service memberships, §A.9, §F.1). Intervals with the same memberships
   share a class. An IPv4 address maps to its interval by a hash of endpoint addresses,
   else by binary search.
+* **Roles.** Each address is classed four times, once per role it can play: the local
+  side of egress rules (their sources), the peer of egress rules (their destinations),
+  the peer of ingress rules (their sources) and the local side of ingress rules. A role
+  class keeps only the memberships that rules in that role test, so there are few.
 * **Local classes.** The policed side of a direction (egress: the source, ingress: the
   destination) is classed by the policies and profiles that apply to its endpoint (§C.2)
-  together with its own address class.
-* **Cells.** ``cell[local_class * n_classes + peer_class]`` is a table id. A table is a
+  together with its local-role class.
+* **Cells.** ``cells[d][local_class * n_peer[d] + peer_class]`` is a table id. A table is a
   sorted list of key starts over the flow key (protocol, destination port or ICMP
   type/code, see :func:`flow_key`) with an outcome id per interval.
 * **Outcomes.** An outcome id names a precomputed (Decision, logged rules) pair.
@@ -150,16 +154,16 @@ class Compiled:
     """The tables for one PolicySet; see the module docstring. Arrays are numpy."""
 
     def __init__(self) -> None:
-        self.n_classes = 0
+        self.n_peer = (1, 1)  # peer classes of egress (destinations), ingress (sources)
         self.v4_starts = np.zeros(1, np.uint32)
-        self.v4_class = np.zeros(1, np.int32)
+        self.v4_peer = np.zeros((2, 1), np.int32)  # [as an egress destination, as an ingress source]
         self.v4_endpoint = np.full(1, -1, np.int32)
         self.v4_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)  # [egress, ingress]
         self.hash_keys = np.zeros(1, np.uint32)
         self.hash_vals = np.full(1, -1, np.int32)
         self.hash_shift = 31
         self.v6_starts: list[int] = [0]
-        self.v6_class = np.zeros(1, np.int32)
+        self.v6_peer = np.zeros((2, 1), np.int32)
         self.v6_endpoint = np.full(1, -1, np.int32)
         self.v6_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)
         self.cells = [np.zeros(0, np.int32), np.zeros(0, np.int32)]  # [egress, ingress]
@@ -194,6 +198,10 @@ class _Node:
 
 
 def _cidr(net: Any) -> tuple[int, int, int]:
+    if isinstance(net, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return net.version, int(net), 1
+    if isinstance(net, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return net.version, int(net.network_address), net.num_addresses
     net = ipaddress.ip_network(net, strict=False)
     bits = 32 if net.version == 4 else 128
     return net.version, int(net.network_address), 1 << (bits - net.prefixlen)
@@ -220,6 +228,8 @@ class _Compiler:
         self._label_maps: list[Any] = []
         self._label_ids: dict[frozenset[tuple[str, str]], int] = {}
         self._match_cache: dict[Any, list[bool]] = {}
+        self._by_key: dict[str, set[int]] | None = None
+        self._by_value: dict[tuple[str, str], set[int]] = {}
 
     def _profiles_of(self, endpoint: Endpoint) -> tuple[tuple[str, Any], ...]:
         """The endpoint's profiles in order, resolved as the reference resolves them."""
@@ -239,8 +249,35 @@ class _Compiler:
             self._label_maps.append(labels)
         return found
 
+    def _candidates(self, selector: Any) -> Iterable[int] | None:
+        """Label maps that can match ``selector`` by its label restrictions (§A.5), or
+        None for all of them. Restrictions never decide a match; they only prune."""
+        restrictions = getattr(selector, "label_restrictions", None)
+        if not restrictions:
+            return None
+        if self._by_key is None:
+            self._by_key = {}
+            self._by_value = {}
+            for lid, labels in enumerate(self._label_maps):
+                for k, v in labels.items():
+                    self._by_key.setdefault(k, set()).add(lid)
+                    self._by_value.setdefault((k, v), set()).add(lid)
+        found: set[int] | None = None
+        for key, restriction in restrictions.items():
+            if restriction.one_of is not None:
+                allowed: set[int] = set()
+                for value in restriction.one_of:
+                    allowed |= self._by_value.get((key, value), set())
+            elif restriction.must_be_present:
+                allowed = self._by_key.get(key, set())
+            else:
+                continue
+            found = set(allowed) if found is None else found & allowed
+        return found
+
     def _matches(self, selector: Any) -> list[bool]:
-        """Whether ``selector`` matches each distinct label map (cached)."""
+        """Whether ``selector`` matches each distinct label map (cached). Every label map
+        is known before the first call."""
         try:
             cached = self._match_cache.get(selector)
         except TypeError:  # unhashable selector: key by text
@@ -248,9 +285,15 @@ class _Compiler:
             cached = self._match_cache.get(selector_key)
         else:
             selector_key = selector
-        if cached is None or len(cached) < len(self._label_maps):
-            done = cached or []
-            cached = done + [bool(selector.matches(m)) for m in self._label_maps[len(done) :]]
+        if cached is None:
+            candidates = self._candidates(selector)
+            maps = self._label_maps
+            if candidates is None:
+                cached = [bool(selector.matches(m)) for m in maps]
+            else:
+                cached = [False] * len(maps)
+                for lid in candidates:
+                    cached[lid] = bool(selector.matches(maps[lid]))
             self._match_cache[selector_key] = cached
         return cached
 
@@ -277,16 +320,25 @@ class _Compiler:
         # Entities with addresses: endpoints (points) and network sets (CIDRs).
         self.ep_labels = [self._label_id(self.ps._labels_of(e)) for e in self.endpoints]
         self.ns_labels = [self._label_id(n.effective_labels) for n in self.ps.network_sets]
-        all_rules: list[Rule] = []
+        egress_rules: list[Rule] = []
+        ingress_rules: list[Rule] = []
         for policy in self.policies:
-            all_rules.extend(policy.ingress or ())
-            all_rules.extend(policy.egress or ())
+            ingress_rules.extend(policy.ingress or ())
+            egress_rules.extend(policy.egress or ())
         self.ep_profiles = [self._profiles_of(e) for e in self.endpoints]
         for profile in {p for profiles in self.ep_profiles for _, p in profiles if p is not None}:
-            all_rules.extend(profile.ingress)
-            all_rules.extend(profile.egress)
-        self._collect_atoms(all_rules)
+            ingress_rules.extend(profile.ingress)
+            egress_rules.extend(profile.egress)
+        self._np_atoms: dict[tuple[str, Any], list[int]] = {}
+        self._collect_atoms(egress_rules + ingress_rules)
         self._partition()
+        role_sides = (
+            [r.source for r in egress_rules],
+            [r.destination for r in egress_rules],
+            [r.source for r in ingress_rules],
+            [r.destination for r in ingress_rules],
+        )
+        self._roles(role_sides)
         self._side_rows: dict[int, np.ndarray] = {}
         self._keep: list[Any] = []
         self._port_sets: dict[Any, int] = {}
@@ -297,6 +349,8 @@ class _Compiler:
         self._table_memo: dict[Any, int] = {}
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
+        self._keys_cache: dict[tuple[int, int, int], Intervals | None] = {}
+        self._structures: dict[int, list[int]] = {}
         self._build_directions()
         self._finish_tables()
         return out
@@ -342,6 +396,9 @@ class _Compiler:
                 for cp in endpoint.named_ports:
                     if cp.name == name:
                         atom = self._atom(("np", name, selector, cp.protocol, cp.port))
+                        found = self._np_atoms.setdefault((name, selector), [])
+                        if atom not in found:
+                            found.append(atom)
                         for ip in endpoint.ips:
                             self._node(ip).atoms.add(atom)
         backends = {(s.namespace, s.name): s for s in self.ps.services}
@@ -396,16 +453,57 @@ class _Compiler:
                 emit(pos, end, atoms, owner)
                 pos = max(pos, end)
             per_family[family] = (starts, classes, owners)
-        n = len(class_atoms)
-        self.out.n_classes = n
         self.class_family = np.array(class_family, np.int8)
-        matrix = np.zeros((max(len(self.atoms), 1), n), np.bool_)
-        for cid, atoms in enumerate(class_atoms):
-            if atoms:
-                matrix[list(atoms), cid] = True
-        self.atom_matrix = matrix
         self.class_atoms = class_atoms
         self.per_family = per_family
+
+    def _side_atoms(self, side: EntityMatch) -> set[int]:
+        """The atoms whose membership a rule side tests."""
+        keys: list[Any] = [("net", _cidr(net)) for net in side.nets + side.not_nets]
+        for selector in (side.selector, side.not_selector):
+            if selector is not None:
+                keys.append(("sel", selector))
+        if side.services is not None:
+            keys.append(("svc", (side.services.namespace, side.services.name)))
+        found = {self.atoms[k] for k in keys if k in self.atoms}
+        for port in side.ports + side.not_ports:
+            if isinstance(port, NamedPort):
+                found.update(self._np_atoms.get((port.name, side.selector), ()))
+        return found
+
+    def _roles(self, role_sides: tuple[list[EntityMatch], ...]) -> None:
+        """Projects the fine address classes onto each role's atoms (see the module doc)."""
+        self.role_of: list[np.ndarray] = []  # fine class -> role class
+        self.role_atoms: list[list[frozenset[int]]] = []
+        self.role_family: list[np.ndarray] = []
+        self.role_atom_classes: list[dict[int, np.ndarray]] = []
+        for sides in role_sides:
+            wanted: set[int] = set()
+            seen: set[int] = set()
+            for side in sides:
+                if id(side) not in seen:
+                    seen.add(id(side))
+                    wanted |= self._side_atoms(side)
+            ids: dict[tuple[int, frozenset[int]], int] = {}
+            atoms_of: list[frozenset[int]] = []
+            family_of: list[int] = []
+            mapping = np.empty(len(self.class_atoms), np.int32)
+            for cid, atoms in enumerate(self.class_atoms):
+                key = (int(self.class_family[cid]), atoms & wanted if wanted else frozenset())
+                rid = ids.get(key)
+                if rid is None:
+                    rid = ids[key] = len(atoms_of)
+                    atoms_of.append(key[1])
+                    family_of.append(key[0])
+                mapping[cid] = rid
+            members: dict[int, list[int]] = {}
+            for rid, atoms in enumerate(atoms_of):
+                for atom in atoms:
+                    members.setdefault(atom, []).append(rid)
+            self.role_of.append(mapping)
+            self.role_atoms.append(atoms_of)
+            self.role_family.append(np.array(family_of, np.int8))
+            self.role_atom_classes.append({a: np.array(m, np.int64) for a, m in members.items()})
 
     # -- rule sides over address classes ------------------------------------------------
 
@@ -416,23 +514,27 @@ class _Compiler:
             self._port_set_list.append(value)
         return found
 
-    def _side_row(self, side: EntityMatch, destination: bool) -> np.ndarray:
-        """Per address class: 0 no match, 1 match, 2+k match with port-set k (named ports
-        or service ports resolved at that address)."""
-        key = id(side) * 2 + destination
+    def _side_row(self, side: EntityMatch, role: int) -> np.ndarray:
+        """Per class of ``role``: 0 no match, 1 match, 2+k match with port-set k (named
+        ports or service ports resolved at that address)."""
+        key = id(side) * 4 + role
         row = self._side_rows.get(key)
         if row is not None:
             return row
         self._keep.append(side)
-        A = self.atom_matrix
-        n = self.out.n_classes
+        destination = role in (1, 3)
+        classes_of = self.role_atom_classes[role]
+        class_atoms = self.role_atoms[role]
+        n = len(class_atoms)
         ok = np.ones(n, np.bool_)
 
         def any_atom(keys: Iterable[Any]) -> np.ndarray:
-            ids = [self.atoms[k] for k in keys if k in self.atoms]
-            if not ids:
-                return np.zeros(n, np.bool_)
-            return np.asarray(A[ids].any(axis=0))
+            hit = np.zeros(n, np.bool_)
+            for k in keys:
+                atom = self.atoms.get(k)
+                if atom is not None and atom in classes_of:
+                    hit[classes_of[atom]] = True
+            return hit
 
         if side.nets:
             ok &= any_atom(("net", _cidr(net)) for net in side.nets)
@@ -460,7 +562,7 @@ class _Compiler:
                 if k[0] == "np" and k[1] in wanted and k[2] == side.selector
             }
             for cid in np.flatnonzero(ok):
-                have = [np_atoms[a] for a in self.class_atoms[cid] if a in np_atoms]
+                have = [np_atoms[a] for a in class_atoms[cid] if a in np_atoms]
                 value = (
                     frozenset((pr, po) for nm, pr, po in have if nm in named),
                     frozenset((pr, po) for nm, pr, po in have if nm in not_named),
@@ -487,7 +589,11 @@ class _Compiler:
 
     def _rule_keys(self, rule: Rule, src_val: int, dst_val: int) -> Intervals | None:
         """Keys the rule matches given its side values; None if not expressible."""
+        cache_key = (id(rule), src_val, dst_val)
+        if cache_key in self._keys_cache:
+            return self._keys_cache[cache_key]
         if rule.source.ports or rule.source.not_ports:
+            self._keys_cache[cache_key] = None
             return None
         base = self._rule_base.get(id(rule))
         if base is None:
@@ -504,18 +610,18 @@ class _Compiler:
             iv = _intersect(iv, _complement(_union(_port_ranges_iv(numeric) + _named_iv(named[1], rule.protocol))))
         if named[2] is not None:
             iv = _intersect(iv, _pairs_iv(named[2]))
+        self._keys_cache[cache_key] = iv
         return iv
 
     # -- directions ----------------------------------------------------------------------
 
     def _build_directions(self) -> None:
         out = self.out
-        n = out.n_classes
         ep_labels = self.ep_labels
         # Which policies apply to each distinct endpoint label map, per direction.
-        pol_hits: list[list[bool]] = []
-        for policy in self.policies:
-            pol_hits.append(self._matches(policy.selector))
+        hits_by_label = np.zeros((len(self._label_maps), len(self.policies)), np.bool_)
+        for i, policy in enumerate(self.policies):
+            hits_by_label[:, i] = self._matches(policy.selector)
         staged_hits = [self._matches(p.selector) for p in self.ps.staged_policies]
         verdict_ref = np.zeros(len(self.endpoints), np.bool_)
         for eid, lid in enumerate(ep_labels):
@@ -525,14 +631,13 @@ class _Compiler:
             sigma_ids: dict[Any, int] = {}
             sigmas: list[Any] = []
             ep_sigma = np.full(len(self.endpoints), -1, np.int32)
+            in_direction = np.array([p.rules(direction) is not None for p in self.policies], np.bool_)
             for eid, endpoint in enumerate(self.endpoints):
                 if endpoint.is_host:
                     continue
                 profiles = self.ep_profiles[eid]
                 lid = ep_labels[eid]
-                applying = tuple(
-                    i for i, p in enumerate(self.policies) if p.rules(direction) is not None and pol_hits[i][lid]
-                )
+                applying = tuple(np.flatnonzero(hits_by_label[lid] & in_direction).tolist())
                 key = (applying, profiles)
                 sid = sigma_ids.get(key)
                 if sid is None:
@@ -540,6 +645,7 @@ class _Compiler:
                     sigmas.append(key)
                 ep_sigma[eid] = sid
             local_ids: dict[tuple[int, int], int] = {}
+            local_role = self.role_of[0 if d_index == 0 else 3]
             rows: list[np.ndarray] = []
             row_memo: dict[Any, np.ndarray] = {}
             sigma_rules = [self._sigma_rules(s, direction) for s in sigmas]
@@ -553,9 +659,10 @@ class _Compiler:
                         local[idx] = LOCAL_FALLBACK
                         continue
                     sid = int(ep_sigma[owner])
-                    lid = local_ids.get((sid, cid))
+                    rcid = int(local_role[cid])
+                    lid = local_ids.get((sid, rcid))
                     if lid is None:
-                        lid = local_ids[(sid, cid)] = len(rows)
+                        lid = local_ids[(sid, rcid)] = len(rows)
                         rows.append(self._cell_row(sid, sigma_rules[sid], cid, direction, row_memo))
                     local[idx] = lid
                 if family == 4:
@@ -570,16 +677,16 @@ class _Compiler:
                 np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
             )
         # address arrays
+        out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
         s4, c4, o4 = self.per_family[4]
         out.v4_starts = np.array(s4, np.uint32)
-        out.v4_class = np.array(c4, np.int32)
+        out.v4_peer = np.stack([self.role_of[1][c4], self.role_of[2][c4]]).astype(np.int32)
         out.v4_endpoint = np.array(o4, np.int32)
         s6, c6, o6 = self.per_family[6]
         out.v6_starts = list(s6)
-        out.v6_class = np.array(c6, np.int32)
+        out.v6_peer = np.stack([self.role_of[1][c6], self.role_of[2][c6]]).astype(np.int32).reshape(2, len(c6))
         out.v6_endpoint = np.array(o6, np.int32)
         _build_hash(out)
-        del n
 
     def _sigma_rules(self, sigma: Any, direction: Direction) -> list[tuple[Any, ...]]:
         """The ordered entries of a policy/profile signature: (layer, rule, tier, owner,
@@ -606,6 +713,8 @@ class _Compiler:
         """Table ids over every peer class, for a local endpoint signature and address class."""
         egress = direction is Direction.EGRESS
         family = int(self.class_family[cid])
+        local_role, peer_role = (0, 1) if egress else (3, 2)
+        rcid = int(self.role_of[local_role][cid])
         live: list[tuple[int, int, np.ndarray]] = []
         for pos, (_, rule, _, _, _) in enumerate(rules):
             if rule is None:
@@ -615,15 +724,15 @@ class _Compiler:
                 continue
             local_side = rule.source if egress else rule.destination
             peer_side = rule.destination if egress else rule.source
-            lval = int(self._side_row(local_side, not egress)[cid])
+            lval = int(self._side_row(local_side, local_role)[rcid])
             if lval == 0:
                 continue
-            live.append((pos, lval, self._side_row(peer_side, egress)))
+            live.append((pos, lval, self._side_row(peer_side, peer_role)))
         memo_key = (sid, direction, family, tuple((pos, lval) for pos, lval, _ in live))
         found = memo.get(memo_key)
         if found is not None:
             return found
-        n = self.out.n_classes
+        n = len(self.role_atoms[peer_role])
         group = np.zeros(n, np.int64)
         span = 1
         for _, _, prow in live:
@@ -670,12 +779,38 @@ class _Compiler:
         self._table_memo[key] = tid
         return tid
 
-    def _outcome(self, decision: Decision, logged: tuple[RuleRef, ...]) -> int:
-        key = (decision, logged)
+    def _outcome(self, direction: Direction, decision: tuple[Any, ...], logged: tuple[tuple[Any, ...], ...]) -> int:
+        """The id of (Decision, logged RuleRefs), given as light tuples:
+        ("rule", tier, policy index, rule), ("end", tier), ("profile", name, rule),
+        ("none",); logs as (tier, policy index, None, rule) / (None, None, profile, rule)."""
+        key = (direction, decision, logged)
         found = self._outcomes.get(key)
         if found is None:
+            kind = decision[0]
+            if kind == "rule":
+                made = Decision(direction, decision[4], Reason.RULE, decision[1], self.policies[decision[2]].ref, decision[3])
+            elif kind == "end":
+                made = Decision(direction, Action.DENY, Reason.END_OF_TIER, decision[1])
+            elif kind == "profile":
+                made = Decision(direction, decision[3], Reason.PROFILE, profile=decision[1], rule=decision[2])
+            else:
+                made = Decision(direction, Action.DENY, Reason.NO_PROFILE_MATCH)
+            refs = tuple(
+                RuleRef(direction, tier, self.policies[pidx].ref if pidx is not None else None, profile, number)
+                for tier, pidx, profile, number in logged
+            )
             found = self._outcomes[key] = len(self.out.outcomes)
-            self.out.outcomes.append(key)
+            self.out.outcomes.append((made, refs))
+        return found
+
+    def _structure(self, rules: list[tuple[Any, ...]]) -> list[int]:
+        """Positions of the tier-end and profile-end entries of a signature (cached)."""
+        found = self._structures.get(id(rules))
+        if found is None:
+            found = self._structures[id(rules)] = [
+                pos for pos, entry in enumerate(rules) if entry[0] in ("tier-end", "profile-end")
+            ]
+            self._keep.append(rules)
         return found
 
     def _evaluate_table(
@@ -693,17 +828,18 @@ class _Compiler:
                 mask |= ((1 << (j - i)) - 1) << i
             member[pos] = mask
         full = (1 << len(points)) - 1
-        decided: list[tuple[int, Decision]] = []
-        logs: dict[int, list[RuleRef]] = {}
+        decided: list[tuple[int, tuple[Any, ...]]] = []
+        logs: dict[int, list[tuple[Any, ...]]] = {}
 
-        def log(hit: int, ref: RuleRef) -> None:
+        def log(hit: int, ref: tuple[Any, ...]) -> None:
             while hit:
                 low = hit & -hit
                 logs.setdefault(low.bit_length() - 1, []).append(ref)
                 hit ^= low
 
         active, passed = full, 0
-        for pos, (layer, rule, tier_name, owner, r_index) in enumerate(rules):
+        for pos in sorted([*member, *self._structure(rules)]):
+            layer, rule, tier_name, owner, r_index = rules[pos]
             if layer == "profile-end":
                 active |= passed
                 passed = 0
@@ -713,39 +849,35 @@ class _Compiler:
                     active |= passed
                 else:
                     if active:
-                        decided.append((active, Decision(direction, Action.DENY, Reason.END_OF_TIER, tier_name)))
+                        decided.append((active, ("end", tier_name)))
                     active = passed
                 passed = 0
                 continue
-            hit = member.get(pos, 0) & active
+            hit = member[pos] & active
             if not hit:
                 continue
-            if layer == "policy":
-                ref = self.policies[owner].ref
-                if rule.action is Action.LOG:
-                    log(hit, RuleRef(direction, tier_name, ref, None, r_index))
-                elif rule.action is Action.PASS:
-                    passed |= hit
-                    active &= ~hit
-                else:
-                    decided.append((hit, Decision(direction, rule.action, Reason.RULE, tier_name, ref, r_index)))
-                    active &= ~hit
-            elif rule.action is Action.LOG:
-                log(hit, RuleRef(direction, None, None, owner, r_index))
-            elif rule.action is Action.PASS:  # leave this profile for the next one
+            action = rule.action
+            if action is Action.LOG:
+                log(hit, (tier_name, owner, None, r_index) if layer == "policy" else (None, None, owner, r_index))
+            elif action is Action.PASS:  # policy: leave the tier; profile: go to the next profile
                 passed |= hit
                 active &= ~hit
             else:
-                decided.append((hit, Decision(direction, rule.action, Reason.PROFILE, profile=owner, rule=r_index)))
+                if layer == "policy":
+                    decided.append((hit, ("rule", tier_name, owner, r_index, action)))
+                else:
+                    decided.append((hit, ("profile", owner, r_index, action)))
                 active &= ~hit
         if active:
-            decided.append((active, Decision(direction, Action.DENY, Reason.NO_PROFILE_MATCH)))
+            decided.append((active, ("none",)))
         outs = [0] * len(points)
         for mask, decision in decided:
+            if not logs:
+                oid = self._outcome(direction, decision, ())
             while mask:
                 low = mask & -mask
                 i = low.bit_length() - 1
-                outs[i] = self._outcome(decision, tuple(logs.get(i, ())))
+                outs[i] = oid if not logs else self._outcome(direction, decision, tuple(logs.get(i, ())))
                 mask ^= low
         starts: list[int] = []
         values: list[int] = []

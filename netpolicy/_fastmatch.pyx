@@ -21,7 +21,8 @@ cdef class Matcher:
     """Decides flows on the tables of one compiled PolicySet."""
 
     cdef const uint32_t[::1] starts
-    cdef const int32_t[::1] cls
+    cdef const int32_t[::1] peer_e
+    cdef const int32_t[::1] peer_i
     cdef const int32_t[::1] ep
     cdef const int32_t[::1] local_e
     cdef const int32_t[::1] local_i
@@ -37,14 +38,16 @@ cdef class Matcher:
     cdef uint32_t hshift
     cdef uint32_t hmask
     cdef Py_ssize_t nstarts
-    cdef int64_t n
+    cdef int64_t n_e
+    cdef int64_t n_i
     cdef object _keep
 
     def __init__(self, compiled):
         c = compiled
         arrays = dict(
             starts=np.ascontiguousarray(c.v4_starts, np.uint32),
-            cls=np.ascontiguousarray(c.v4_class, np.int32),
+            peer_e=np.ascontiguousarray(c.v4_peer[0], np.int32),
+            peer_i=np.ascontiguousarray(c.v4_peer[1], np.int32),
             ep=np.ascontiguousarray(c.v4_endpoint, np.int32),
             local_e=np.ascontiguousarray(c.v4_local[0], np.int32),
             local_i=np.ascontiguousarray(c.v4_local[1], np.int32),
@@ -62,7 +65,8 @@ cdef class Matcher:
             raise ValueError("address intervals must start at 0")
         self._keep = arrays
         self.starts = arrays["starts"]
-        self.cls = arrays["cls"]
+        self.peer_e = arrays["peer_e"]
+        self.peer_i = arrays["peer_i"]
         self.ep = arrays["ep"]
         self.local_e = arrays["local_e"]
         self.local_i = arrays["local_i"]
@@ -78,7 +82,22 @@ cdef class Matcher:
         self.hshift = c.hash_shift
         self.hmask = len(arrays["hkeys"]) - 1
         self.nstarts = len(arrays["starts"])
-        self.n = c.n_classes
+        self.n_e = c.n_peer[0]
+        self.n_i = c.n_peer[1]
+        for name, width in (("local_e", self.n_e), ("local_i", self.n_i)):
+            local = arrays[name]
+            cell = arrays["cell_e" if name == "local_e" else "cell_i"]
+            if len(local) and (int(local.min()) < -2 or (int(local.max()) + 1) * width > len(cell)):
+                raise ValueError("local classes out of range of the cells")
+        for name, width in (("peer_e", self.n_e), ("peer_i", self.n_i)):
+            if len(arrays[name]) and (int(arrays[name].min()) < 0 or int(arrays[name].max()) >= width):
+                raise ValueError("peer classes out of range")
+        if len(arrays["tab_keys"]) and int((arrays["tab_off"] + arrays["tab_len"]).max()) > len(arrays["tab_keys"]):
+            raise ValueError("tables out of range")
+        if len(arrays["cell_e"]) + len(arrays["cell_i"]) and max(int(arrays["cell_e"].max(initial=0)), int(arrays["cell_i"].max(initial=0))) >= len(arrays["tab_off"]):
+            raise ValueError("cells name missing tables")
+        if len(arrays["tab_out"]) and int(arrays["tab_out"].max()) >= len(arrays["allow"]):
+            raise ValueError("tables name missing outcomes")
 
     cdef inline Py_ssize_t _find(self, uint32_t ip) noexcept nogil:
         cdef uint32_t h
@@ -115,18 +134,18 @@ cdef class Matcher:
                 hi = mid
         return self.tab_out[lo]
 
-    cdef inline uint8_t _one(self, int32_t le, int32_t cs, int32_t li, int32_t cd, uint32_t key,
+    cdef inline uint8_t _one(self, int32_t le, int32_t ps, int32_t li, int32_t pd, uint32_t key,
                              int32_t* e_out, int32_t* i_out) noexcept nogil:
         cdef int32_t e, i
         cdef bint ok = True
         if le >= 0:
-            e = self._lookup(self.cell_e[le * self.n + cd], key)
+            e = self._lookup(self.cell_e[le * self.n_e + pd], key)
         elif le == -1:
             e = _NONE
         else:
             e = _FALLBACK
         if li >= 0:
-            i = self._lookup(self.cell_i[li * self.n + cs], key)
+            i = self._lookup(self.cell_i[li * self.n_i + ps], key)
         elif li == -1:
             i = _NONE
         else:
@@ -157,7 +176,7 @@ cdef class Matcher:
                     eg[k] = _NONE
                     ing[k] = _NONE
                     continue
-                code[k] = self._one(self.local_e[si], self.cls[si], self.local_i[di], self.cls[di], keys[k], &e, &i)
+                code[k] = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], keys[k], &e, &i)
                 eg[k] = e
                 ing[k] = i
 
@@ -168,17 +187,18 @@ cdef class Matcher:
         cdef uint8_t c
         if self.ep[si] >= 0 and self.ep[si] == self.ep[di]:
             return (1, _NONE, _NONE)
-        c = self._one(self.local_e[si], self.cls[si], self.local_i[di], self.cls[di], key, &e, &i)
+        c = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], key, &e, &i)
         return (c, e, i)
 
-    def decide_classes(self, int32_t local_e, int32_t cls_s, int32_t local_i, int32_t cls_d, uint32_t key):
-        """One flow given its sides' local and address classes (any family)."""
+    def decide_classes(self, int32_t local_e, int32_t peer_s, int32_t local_i, int32_t peer_d, uint32_t key):
+        """One flow given its classes: the source's egress local class and ingress peer
+        class, the destination's ingress local class and egress peer class (any family)."""
         cdef int32_t e, i
-        if cls_s < 0 or cls_s >= self.n or cls_d < 0 or cls_d >= self.n:
-            raise ValueError("address class out of range")
-        if local_e >= 0 and (local_e + 1) * self.n > self.cell_e.shape[0]:
+        if peer_s < 0 or peer_s >= self.n_i or peer_d < 0 or peer_d >= self.n_e:
+            raise ValueError("peer class out of range")
+        if local_e < -2 or (local_e >= 0 and (local_e + 1) * self.n_e > self.cell_e.shape[0]):
             raise ValueError("local class out of range")
-        if local_i >= 0 and (local_i + 1) * self.n > self.cell_i.shape[0]:
+        if local_i < -2 or (local_i >= 0 and (local_i + 1) * self.n_i > self.cell_i.shape[0]):
             raise ValueError("local class out of range")
-        cdef uint8_t c = self._one(local_e, cls_s, local_i, cls_d, key, &e, &i)
+        cdef uint8_t c = self._one(local_e, peer_s, local_i, peer_d, key, &e, &i)
         return (c, e, i)

@@ -27,7 +27,8 @@ class Matcher:
     def __init__(self, compiled: Any) -> None:
         c = compiled
         self._starts = np.ascontiguousarray(c.v4_starts, np.uint32)
-        self._cls = np.ascontiguousarray(c.v4_class, np.int32)
+        self._peer_e = np.ascontiguousarray(c.v4_peer[0], np.int32)  # as an egress destination
+        self._peer_i = np.ascontiguousarray(c.v4_peer[1], np.int32)  # as an ingress source
         self._ep = np.ascontiguousarray(c.v4_endpoint, np.int32)
         self._local_e = np.ascontiguousarray(c.v4_local[0], np.int32)
         self._local_i = np.ascontiguousarray(c.v4_local[1], np.int32)
@@ -36,10 +37,11 @@ class Matcher:
         self._gkeys = np.ascontiguousarray(c.tab_gkeys, np.uint64)
         self._out = np.ascontiguousarray(c.tab_out, np.int32)
         self._allow = np.ascontiguousarray(c.out_allow, np.uint8)
-        self._n = int(c.n_classes)
+        self._n_e, self._n_i = int(c.n_peer[0]), int(c.n_peer[1])
         # scalar path: plain lists are faster than numpy scalars
         self._l_starts = self._starts.tolist()
-        self._l_cls = self._cls.tolist()
+        self._l_peer_e = self._peer_e.tolist()
+        self._l_peer_i = self._peer_i.tolist()
         self._l_ep = self._ep.tolist()
         self._l_local_e = self._local_e.tolist()
         self._l_local_i = self._local_i.tolist()
@@ -49,11 +51,11 @@ class Matcher:
         self._l_out = self._out.tolist()
         self._l_allow = self._allow.tolist()
 
-    def _side(self, local: np.ndarray, cell: np.ndarray, peer_cls: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _side(self, local: np.ndarray, cell: np.ndarray, width: int, peer_cls: np.ndarray, keys: np.ndarray) -> np.ndarray:
         out = np.where(local == -1, _NONE, _FALLBACK).astype(np.int32)
         has = local >= 0
         if has.any():
-            idx = local[has].astype(np.int64) * self._n + peer_cls[has]
+            idx = local[has].astype(np.int64) * width + peer_cls[has]
             tables = cell[idx].astype(np.uint64)
             g = (tables << np.uint64(32)) | keys[has].astype(np.uint64)
             pos = np.searchsorted(self._gkeys, g, side="right") - 1
@@ -70,8 +72,8 @@ class Matcher:
             raise ValueError("all arrays must have the same length")
         si = np.searchsorted(self._starts, src, side="right") - 1
         di = np.searchsorted(self._starts, dst, side="right") - 1
-        e = self._side(self._local_e[si], self._cell_e, self._cls[di], keys)
-        i = self._side(self._local_i[di], self._cell_i, self._cls[si], keys)
+        e = self._side(self._local_e[si], self._cell_e, self._n_e, self._peer_e[di], keys)
+        i = self._side(self._local_i[di], self._cell_i, self._n_i, self._peer_i[si], keys)
         sep = self._ep[si]
         self_flow = (sep >= 0) & (sep == self._ep[di])
         e[self_flow] = _NONE  # an endpoint to itself: allowed without evaluation
@@ -115,24 +117,25 @@ class Matcher:
         if sep >= 0 and sep == self._l_ep[di]:
             return CODE_ALLOW, _NONE, _NONE
         return self.decide_classes(
-            self._l_local_e[si], self._l_cls[si], self._l_local_i[di], self._l_cls[di], key
+            self._l_local_e[si], self._l_peer_i[si], self._l_local_i[di], self._l_peer_e[di], key
         )
 
-    def decide_classes(self, local_e: int, cls_s: int, local_i: int, cls_d: int, key: int) -> tuple[int, int, int]:
-        """One flow given its sides' local and address classes (any family)."""
-        if not (0 <= cls_s < self._n and 0 <= cls_d < self._n):
-            raise ValueError("address class out of range")
-        for local, cell in ((local_e, self._cell_e), (local_i, self._cell_i)):
-            if local < -2 or (local >= 0 and (local + 1) * self._n > len(cell)):
+    def decide_classes(self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int) -> tuple[int, int, int]:
+        """One flow given its classes: the source's egress local class and ingress peer
+        class, the destination's ingress local class and egress peer class (any family)."""
+        if not (0 <= peer_s < self._n_i and 0 <= peer_d < self._n_e):
+            raise ValueError("peer class out of range")
+        for local, cell, width in ((local_e, self._cell_e, self._n_e), (local_i, self._cell_i, self._n_i)):
+            if local < -2 or (local >= 0 and (local + 1) * width > len(cell)):
                 raise ValueError("local class out of range")
         if not 0 <= key < (1 << 32):
             raise ValueError("key out of range")
         if local_e >= 0:
-            e = self._lookup(int(self._cell_e[local_e * self._n + cls_d]), key)
+            e = self._lookup(int(self._cell_e[local_e * self._n_e + peer_d]), key)
         else:
             e = _NONE if local_e == -1 else _FALLBACK
         if local_i >= 0:
-            i = self._lookup(int(self._cell_i[local_i * self._n + cls_s]), key)
+            i = self._lookup(int(self._cell_i[local_i * self._n_i + peer_s]), key)
         else:
             i = _NONE if local_i == -1 else _FALLBACK
         if e == _FALLBACK or i == _FALLBACK:

@@ -83,8 +83,9 @@ class Engine:
     def settle(self, src: Any, dst: Any, protocol: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """Both sides' (family, address) as the reference resolves them: each side is
         (family, address) or ("name", endpoint); an address fixes the family, else IPv4
-        is preferred (IPv6 for ICMPv6). None when the reference must decide."""
-        allowed = {4, 6}
+        is preferred; ICMP is IPv4 only, ICMPv6 IPv6 only. None when the reference must
+        decide (it raises when the sides share no family)."""
+        allowed = {4} if protocol == 1 else {6} if protocol == 58 else {4, 6}
         for side in (src, dst):
             if side[0] == "name":
                 families = {ip.version for ip in side[1].ips}
@@ -93,7 +94,7 @@ class Engine:
                 allowed &= families
             else:
                 allowed &= {side[0]}
-        for family in (6, 4) if protocol == 58 else (4, 6):
+        for family in (4, 6):
             if family in allowed:
                 s = src if src[0] != "name" else self.endpoint_address(src[1], family)
                 d = dst if dst[0] != "name" else self.endpoint_address(dst[1], family)
@@ -133,7 +134,7 @@ class Engine:
             return 1, -2, -2  # an endpoint to itself: allowed without evaluation
         return tuple(  # type: ignore[return-value]
             self.matcher.decide_classes(
-                int(c.v6_local[0][si]), int(c.v6_class[si]), int(c.v6_local[1][di]), int(c.v6_class[di]), key
+                int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key
             )
         )
 
@@ -390,6 +391,10 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
             v4[k] = True
             cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
+    wrong = v4 & (proto == 58)
+    if wrong.any():
+        k = int(np.flatnonzero(wrong)[0])
+        raise PolicyError(f"flow {k}: ICMPv6 needs IPv6 addresses")
     cols.v4 = v4
 
     def flow(k: int) -> Flow:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from ._compile import FALLBACK, flow_key
+from .errors import PolicyError
 from .flow import Flow, protocol_number
 from .model import Endpoint
 from .verdict import Decision, Verdict
@@ -74,8 +75,15 @@ def reachability(
     for endpoint in c.endpoints:
         if endpoint.is_host or not endpoint.ips or (wanted is not None and endpoint.namespace not in wanted):
             continue
-        first, second = (6, 4) if number == 58 else (4, 6)  # the reference's family preference
-        address = engine.endpoint_address(endpoint, first) or engine.endpoint_address(endpoint, second)
+        # the reference's family choice: IPv4 first; ICMP IPv4 only, ICMPv6 IPv6 only
+        if number == 1:
+            address = engine.endpoint_address(endpoint, 4)
+        elif number == 58:
+            address = engine.endpoint_address(endpoint, 6)
+        else:
+            address = engine.endpoint_address(endpoint, 4) or engine.endpoint_address(endpoint, 6)
+        if address is None:
+            address = engine.endpoint_address(endpoint, None)  # no usable family: never reached
         assert address is not None
         chosen.append(endpoint)
         addresses.append(address)
@@ -92,8 +100,8 @@ def reachability(
     dst_rep: list[int] = []
     for k, (family, value) in enumerate(addresses):
         interval, table = _interval(c, family, value)
-        skey = (family, int(table.local[0][interval]), int(table.cls[interval]))
-        dkey = (family, int(table.local[1][interval]), int(table.cls[interval]))
+        skey = (family, int(table.local[0][interval]), int(table.peer[1][interval]))
+        dkey = (family, int(table.local[1][interval]), int(table.peer[0][interval]))
         if skey[1] < 0 or c.all_fallback:
             skey = (family, -2, k)  # decided alone
         if dkey[1] < 0 or c.all_fallback:
@@ -132,8 +140,8 @@ def reachability(
         if not c.all_fallback:
             interval, table = _interval(c, addresses[i][0], addresses[i][1])
             got = engine.matcher.decide_classes(
-                int(table.local[0][interval]), int(table.cls[interval]),
-                int(table.local[1][interval]), int(table.cls[interval]), key,
+                int(table.local[0][interval]), int(table.peer[1][interval]),
+                int(table.local[1][interval]), int(table.peer[0][interval]), key,
             )
             code[m] = got[0]
         if code[m] == 2:
@@ -143,7 +151,10 @@ def reachability(
         if addresses[i][0] != addresses[j][0]:
             code[m] = 0  # no IP family in common: no connection
             continue
-        code[m] = 1 if engine.evaluate(_flow(addresses, i, j, number, port)).allowed else 0
+        try:
+            code[m] = 1 if engine.evaluate(_flow(addresses, i, j, number, port)).allowed else 0
+        except PolicyError:  # no usable IP family for this protocol: no connection
+            code[m] = 0
     block |= (code == 1).reshape(ns, nd)
     allowed = block[src_group][:, dst_group]
     np.fill_diagonal(allowed, True)
@@ -159,9 +170,9 @@ def _flow(addresses: list[tuple[int, int]], i: int, j: int, protocol: int, port:
 
 
 class _Family:
-    def __init__(self, local: np.ndarray, cls: np.ndarray) -> None:
+    def __init__(self, local: np.ndarray, peer: np.ndarray) -> None:
         self.local = local
-        self.cls = cls
+        self.peer = peer
 
 
 def _interval(c: object, family: int, value: int) -> tuple[int, _Family]:
@@ -170,9 +181,9 @@ def _interval(c: object, family: int, value: int) -> tuple[int, _Family]:
     if family == 4:
         starts = c.v4_starts  # type: ignore[attr-defined]
         idx = int(np.searchsorted(starts, value, side="right") - 1)
-        return idx, _Family(c.v4_local, c.v4_class)  # type: ignore[attr-defined]
+        return idx, _Family(c.v4_local, c.v4_peer)  # type: ignore[attr-defined]
     idx = bisect.bisect_right(c.v6_starts, value) - 1  # type: ignore[attr-defined]
-    return idx, _Family(c.v6_local, c.v6_class)  # type: ignore[attr-defined]
+    return idx, _Family(c.v6_local, c.v6_peer)  # type: ignore[attr-defined]
 
 
 def _by_reference_pair(
@@ -186,5 +197,8 @@ def _by_reference_pair(
     for i in members_s[:2].tolist():
         for j in members_d[:2].tolist():
             if i != j:
-                return engine.evaluate(_flow(addresses, i, j, protocol, port)).allowed
+                try:
+                    return engine.evaluate(_flow(addresses, i, j, protocol, port)).allowed
+                except PolicyError:  # no usable IP family for this protocol
+                    return False
     return True
