@@ -70,7 +70,6 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
     warnings: list[str] = []
     documents: list[Document] = []
     for read in reads:
-        problems.extend(read.problems)
         warnings.extend(read.warnings)
         documents.extend(read.documents)
 
@@ -78,6 +77,8 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
     entries: list[_Entry] = []
     seen: dict[tuple[str, str, str | None, str], Document] = {}
     for doc in documents:
+        if doc.problems:  # the reader already found it unusable
+            continue
         try:
             found = read_envelope(doc, table)
         except UnknownKind as error:
@@ -112,9 +113,12 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
 
     result = _assemble(entries, inventory, warnings)
 
-    for doc in documents:
-        problems.extend(doc.problems)
-        warnings.extend(doc.warnings)
+    for read in reads:  # in input order: by file, then by document
+        found = read.problems + [p for doc in read.documents for p in doc.problems]
+        found.sort(key=lambda p: p.document or 0)
+        problems.extend(found)
+        for doc in read.documents:
+            warnings.extend(doc.warnings)
     if problems:
         raise ValidationError(problems)
     tiers, policies, profiles, endpoints, network_sets, services = result
