@@ -59,14 +59,21 @@ def _dump(data: Any, output: str) -> str:
     return json.dumps(data, indent=2)
 
 
+#: Jobs smaller than this (flows) show no progress bar.
+PROGRESS_MIN = 2000
+
+
+def _stderr_is_terminal() -> bool:
+    return click.get_text_stream("stderr").isatty()
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr when stderr is a terminal (and the job is large)."""
-    stream = click.get_text_stream("stderr")
-    if total < 2000 or not stream.isatty():
+    if total < PROGRESS_MIN or not _stderr_is_terminal():
         yield None
         return
-    with click.progressbar(length=total, label=label, file=stream) as bar:
+    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
         yield bar.update
 
 

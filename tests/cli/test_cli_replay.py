@@ -132,3 +132,22 @@ def test_parquet(run: Run, tmp_path: Path, staging: netpolicy.PolicySet) -> None
     result = run(["replay", "-f", S, "--flows", str(path), "-o", "jsonl"])
     assert result.exit_code == 0, result.stderr
     assert [json.loads(line)["allowed"] for line in result.stdout.splitlines()] == [w[-1] for w in want]
+
+
+def test_progress_bar_only_on_a_terminal(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    main = importlib.import_module("netpolicy.cli.main")  # the module (the package exports a function of that name)
+    flows = tmp_path / "many.csv"
+    rows = ["staging/front-end,staging/back-end,TCP,443", "staging/front-end,staging/database,TCP,27017"] * 1500
+    flows.write_text("src,dst,protocol,dst_port\n" + "\n".join(rows) + "\n")
+    args = ["replay", "-f", S, "--flows", str(flows), "--no-decisions"]
+    plain = run(args)
+    assert plain.exit_code == 0
+    assert plain.stderr == "3000 flows: 1500 allowed, 1500 denied\n"
+    monkeypatch.setattr(main, "_stderr_is_terminal", lambda: True)
+    terminal = run(args)
+    assert terminal.exit_code == 0
+    assert terminal.stdout == plain.stdout  # stdout carries the records alone
+    assert "replaying" in terminal.stderr
+    assert terminal.stderr.endswith("3000 flows: 1500 allowed, 1500 denied\n")
