@@ -18,10 +18,12 @@ loop:
   together with its local-role class.
 * **Cells.** ``cells[d][local_class * n_peer[d] + peer_class]`` is a table id. A table is a
   sorted list of key starts over the flow key (protocol, destination port or ICMP
-  type/code, see :func:`flow_key`) with an outcome id per interval.
+  type/code, see :func:`flow_key`) with an outcome id per interval; where rules test
+  source ports, an interval holds ``-3 - t`` instead: table ``t`` is then looked up with
+  the source key (:func:`source_key`).
 * **Outcomes.** An outcome id names a precomputed (Decision, logged rules) pair.
   ``FALLBACK`` means "ask the reference evaluator" (what the tables cannot express
-  exactly: rules with source ports, policy sets with host endpoints, addresses shared by
+  exactly: policy sets with host endpoints, addresses shared by
   endpoints, endpoints without addresses, traffic of an endpoint to itself); ``NONE`` means "no policed endpoint on this side".
 """
 
@@ -38,7 +40,7 @@ from .verdict import Decision, Reason, RuleRef
 if TYPE_CHECKING:
     from .policyset import PolicySet
 
-__all__ = ["Compiled", "compile_policyset", "flow_key", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
+__all__ = ["Compiled", "compile_policyset", "flow_key", "source_key", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
 
 FALLBACK = -1  #: outcome: decide this flow with the reference evaluator
 NONE = -2  #: outcome: no policed endpoint on this side
@@ -52,6 +54,12 @@ _ICMP_PROTOCOLS = (1, 58)
 _ICMP_CODES = 257  # code 0-255, plus "none" (0)
 
 Intervals = list[tuple[int, int]]  # sorted, disjoint, half-open
+
+
+def source_key(protocol: int, src_port: int | None) -> int:
+    """The source-port key of a flow: protocol in the high bits, then the source port (0
+    when absent). Tables of rules with source ports look it up second."""
+    return (protocol << KEY_BITS) | (src_port or 0)
 
 
 def flow_key(protocol: int, dst_port: int | None, icmp_type: int | None, icmp_code: int | None) -> int:
@@ -587,14 +595,24 @@ class _Compiler:
         found = self._families[id(rule)] = (out[0], out[1])
         return found
 
-    def _rule_keys(self, rule: Rule, src_val: int, dst_val: int) -> Intervals | None:
-        """Keys the rule matches given its side values; None if not expressible."""
+    def _rule_keys(self, rule: Rule, src_val: int, dst_val: int) -> tuple[Intervals, Intervals | None]:
+        """The keys the rule matches given its side values, and the source keys (see
+        :func:`source_key`) when the rule has source ports (else None)."""
         cache_key = (id(rule), src_val, dst_val)
-        if cache_key in self._keys_cache:
-            return self._keys_cache[cache_key]
-        if rule.source.ports or rule.source.not_ports:
-            self._keys_cache[cache_key] = None
-            return None
+        found = self._keys_cache.get(cache_key)
+        if found is not None:
+            return found
+        source: Intervals | None = None
+        src = rule.source
+        if src.ports or src.not_ports:
+            named_src = self._port_set_list[src_val - 2] if src_val >= 2 else (frozenset(), frozenset(), None)
+            source = _ALL
+            if src.ports:
+                numeric = [p for p in src.ports if isinstance(p, PortRange)]
+                source = _intersect(source, _union(_port_ranges_iv(numeric) + _named_iv(named_src[0], rule.protocol)))
+            if src.not_ports:
+                numeric = [p for p in src.not_ports if isinstance(p, PortRange)]
+                source = _intersect(source, _complement(_union(_port_ranges_iv(numeric) + _named_iv(named_src[1], rule.protocol))))
         base = self._rule_base.get(id(rule))
         if base is None:
             base = self._rule_base[id(rule)] = _rule_base_iv(rule)
@@ -610,8 +628,8 @@ class _Compiler:
             iv = _intersect(iv, _complement(_union(_port_ranges_iv(numeric) + _named_iv(named[1], rule.protocol))))
         if named[2] is not None:
             iv = _intersect(iv, _pairs_iv(named[2]))
-        self._keys_cache[cache_key] = iv
-        return iv
+        found = self._keys_cache[cache_key] = (iv, source)
+        return found
 
     # -- directions ----------------------------------------------------------------------
 
@@ -758,26 +776,47 @@ class _Compiler:
         if found is not None:
             return found
         keysets: list[tuple[int, Intervals]] = []
-        fallback = False
+        sources: dict[int, Intervals] = {}
         for pos, lval, pval in column:
             rule = rules[pos][1]
             src_val, dst_val = (lval, pval) if egress else (pval, lval)
-            iv = self._rule_keys(rule, src_val, dst_val)
-            if iv is None:
-                fallback = True
-                break
-            if iv:
+            iv, source = self._rule_keys(rule, src_val, dst_val)
+            if iv and source != []:
                 keysets.append((pos, iv))
-        if fallback:
-            table: tuple[tuple[int, ...], tuple[int, ...]] = ((0,), (FALLBACK,))
-        else:
+                if source is not None:
+                    sources[pos] = source
+        if not sources:
             table = self._evaluate_table(rules, keysets, direction)
+        else:
+            table = self._two_level(rules, keysets, sources, direction)
+        tid = self._intern_table(table)
+        self._table_memo[key] = tid
+        return tid
+
+    def _intern_table(self, table: tuple[tuple[int, ...], tuple[int, ...]]) -> int:
         tid = self._tables.get(table)  # type: ignore[arg-type]
         if tid is None:
             tid = self._tables[table] = len(self._table_list)  # type: ignore[index]
             self._table_list.append(table)
-        self._table_memo[key] = tid
         return tid
+
+    def _two_level(
+        self, rules: list[tuple[Any, ...]], keysets: list[tuple[int, Intervals]], sources: dict[int, Intervals], direction: Direction
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """A table whose rules also test source ports: per key interval, either an
+        outcome or ``-3 - t``, where table ``t`` is looked up with the source key."""
+        points = sorted({0, *(a for _, iv in keysets for a, _ in iv), *(b for _, iv in keysets for _, b in iv)} - {KEY_LIMIT})
+        ends = points[1:] + [KEY_LIMIT]
+        starts: list[int] = []
+        values: list[int] = []
+        for lo, hi in zip(points, ends):
+            here = [(pos, sources.get(pos, _ALL)) for pos, iv in keysets if _intersect(iv, [(lo, hi)])]
+            inner = self._evaluate_table(rules, here, direction)
+            value = inner[1][0] if len(inner[1]) == 1 else -3 - self._intern_table(inner)
+            if not values or values[-1] != value:
+                starts.append(lo)
+                values.append(value)
+        return tuple(starts), tuple(values)
 
     def _outcome(self, direction: Direction, decision: tuple[Any, ...], logged: tuple[tuple[Any, ...], ...]) -> int:
         """The id of (Decision, logged RuleRefs), given as light tuples:

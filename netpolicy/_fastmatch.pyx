@@ -98,6 +98,8 @@ cdef class Matcher:
             raise ValueError("cells name missing tables")
         if len(arrays["tab_out"]) and int(arrays["tab_out"].max()) >= len(arrays["allow"]):
             raise ValueError("tables name missing outcomes")
+        if len(arrays["tab_out"]) and -3 - int(arrays["tab_out"].min()) >= len(arrays["tab_off"]):
+            raise ValueError("tables name missing source-port tables")
 
     cdef inline Py_ssize_t _find(self, uint32_t ip) noexcept nogil:
         cdef uint32_t h
@@ -122,7 +124,15 @@ cdef class Matcher:
                 hi = mid
         return lo
 
-    cdef inline int32_t _lookup(self, int32_t table, uint32_t key) noexcept nogil:
+    cdef inline int32_t _lookup(self, int32_t table, uint32_t key, uint32_t skey) noexcept nogil:
+        cdef int32_t found = self._lookup1(table, key)
+        if found <= -3:
+            found = self._lookup1(-3 - found, skey)
+            if found <= -3:
+                found = _FALLBACK
+        return found
+
+    cdef inline int32_t _lookup1(self, int32_t table, uint32_t key) noexcept nogil:
         cdef Py_ssize_t lo = self.tab_off[table]
         cdef Py_ssize_t hi = lo + self.tab_len[table]
         cdef Py_ssize_t mid
@@ -134,18 +144,18 @@ cdef class Matcher:
                 hi = mid
         return self.tab_out[lo]
 
-    cdef inline uint8_t _one(self, int32_t le, int32_t ps, int32_t li, int32_t pd, uint32_t key,
+    cdef inline uint8_t _one(self, int32_t le, int32_t ps, int32_t li, int32_t pd, uint32_t key, uint32_t skey,
                              int32_t* e_out, int32_t* i_out) noexcept nogil:
         cdef int32_t e, i
         cdef bint ok = True
         if le >= 0:
-            e = self._lookup(self.cell_e[le * self.n_e + pd], key)
+            e = self._lookup(self.cell_e[le * self.n_e + pd], key, skey)
         elif le == -1:
             e = _NONE
         else:
             e = _FALLBACK
         if li >= 0:
-            i = self._lookup(self.cell_i[li * self.n_i + ps], key)
+            i = self._lookup(self.cell_i[li * self.n_i + ps], key, skey)
         elif li == -1:
             i = _NONE
         else:
@@ -161,10 +171,11 @@ cdef class Matcher:
         return 1 if ok else 0
 
     def decide_v4(self, const uint32_t[::1] src, const uint32_t[::1] dst, const uint32_t[::1] keys,
-                  uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
+                  const uint32_t[::1] skeys, uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
         """Decides ``len(src)`` IPv4 flows into ``code``, ``eg`` and ``ing``; releases the GIL."""
         cdef Py_ssize_t m = src.shape[0], k, si, di
-        if dst.shape[0] != m or keys.shape[0] != m or code.shape[0] != m or eg.shape[0] != m or ing.shape[0] != m:
+        if (dst.shape[0] != m or keys.shape[0] != m or skeys.shape[0] != m or code.shape[0] != m
+                or eg.shape[0] != m or ing.shape[0] != m):
             raise ValueError("all arrays must have the same length")
         cdef int32_t e, i
         with nogil:
@@ -176,21 +187,21 @@ cdef class Matcher:
                     eg[k] = _NONE
                     ing[k] = _NONE
                     continue
-                code[k] = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], keys[k], &e, &i)
+                code[k] = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], keys[k], skeys[k], &e, &i)
                 eg[k] = e
                 ing[k] = i
 
-    cpdef tuple decide_one_v4(self, uint32_t src, uint32_t dst, uint32_t key):
+    cpdef tuple decide_one_v4(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey):
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""
         cdef Py_ssize_t si = self._find(src), di = self._find(dst)
         cdef int32_t e, i
         cdef uint8_t c
         if self.ep[si] >= 0 and self.ep[si] == self.ep[di]:
             return (1, _NONE, _NONE)
-        c = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], key, &e, &i)
+        c = self._one(self.local_e[si], self.peer_i[si], self.local_i[di], self.peer_e[di], key, skey, &e, &i)
         return (c, e, i)
 
-    def decide_classes(self, int32_t local_e, int32_t peer_s, int32_t local_i, int32_t peer_d, uint32_t key):
+    def decide_classes(self, int32_t local_e, int32_t peer_s, int32_t local_i, int32_t peer_d, uint32_t key, uint32_t skey):
         """One flow given its classes: the source's egress local class and ingress peer
         class, the destination's ingress local class and egress peer class (any family)."""
         cdef int32_t e, i
@@ -200,5 +211,5 @@ cdef class Matcher:
             raise ValueError("local class out of range")
         if local_i < -2 or (local_i >= 0 and (local_i + 1) * self.n_i > self.cell_i.shape[0]):
             raise ValueError("local class out of range")
-        cdef uint8_t c = self._one(local_e, peer_s, local_i, peer_d, key, &e, &i)
+        cdef uint8_t c = self._one(local_e, peer_s, local_i, peer_d, key, skey, &e, &i)
         return (c, e, i)

@@ -51,29 +51,38 @@ class Matcher:
         self._l_out = self._out.tolist()
         self._l_allow = self._allow.tolist()
 
-    def _side(self, local: np.ndarray, cell: np.ndarray, width: int, peer_cls: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _side(
+        self, local: np.ndarray, cell: np.ndarray, width: int, peer_cls: np.ndarray, keys: np.ndarray, skeys: np.ndarray
+    ) -> np.ndarray:
         out = np.where(local == -1, _NONE, _FALLBACK).astype(np.int32)
-        has = local >= 0
-        if has.any():
+        has = np.flatnonzero(local >= 0)
+        if len(has):
             idx = local[has].astype(np.int64) * width + peer_cls[has]
-            tables = cell[idx].astype(np.uint64)
-            g = (tables << np.uint64(32)) | keys[has].astype(np.uint64)
-            pos = np.searchsorted(self._gkeys, g, side="right") - 1
-            out[has] = self._out[pos]
+            found = self._find_many(cell[idx], keys[has])
+            second = found <= -3  # a source-port table
+            if second.any():
+                inner = self._find_many(-3 - found[second], skeys[has][second])
+                found[second] = np.where(inner <= -3, _FALLBACK, inner)
+            out[has] = found
         return out
 
+    def _find_many(self, tables: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        g = (tables.astype(np.uint64) << np.uint64(32)) | keys.astype(np.uint64)
+        return self._out[np.searchsorted(self._gkeys, g, side="right") - 1]
+
     def decide_v4(
-        self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, code: np.ndarray, eg: np.ndarray, ing: np.ndarray
+        self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, skeys: np.ndarray,
+        code: np.ndarray, eg: np.ndarray, ing: np.ndarray,
     ) -> None:
-        """Decides ``len(src)`` IPv4 flows (uint32 addresses, uint32 keys) into ``code``
-        (uint8), ``eg`` and ``ing`` (int32)."""
+        """Decides ``len(src)`` IPv4 flows (uint32 addresses, uint32 keys and source
+        keys) into ``code`` (uint8), ``eg`` and ``ing`` (int32)."""
         m = len(src)
-        if any(len(a) != m for a in (dst, keys, code, eg, ing)):
+        if any(len(a) != m for a in (dst, keys, skeys, code, eg, ing)):
             raise ValueError("all arrays must have the same length")
         si = np.searchsorted(self._starts, src, side="right") - 1
         di = np.searchsorted(self._starts, dst, side="right") - 1
-        e = self._side(self._local_e[si], self._cell_e, self._n_e, self._peer_e[di], keys)
-        i = self._side(self._local_i[di], self._cell_i, self._n_i, self._peer_i[si], keys)
+        e = self._side(self._local_e[si], self._cell_e, self._n_e, self._peer_e[di], keys, skeys)
+        i = self._side(self._local_i[di], self._cell_i, self._n_i, self._peer_i[si], keys, skeys)
         sep = self._ep[si]
         self_flow = (sep >= 0) & (sep == self._ep[di])
         e[self_flow] = _NONE  # an endpoint to itself: allowed without evaluation
@@ -86,7 +95,15 @@ class Matcher:
         eg[:] = e
         ing[:] = i
 
-    def _lookup(self, table: int, key: int) -> int:
+    def _lookup(self, table: int, key: int, skey: int) -> int:
+        found = self._lookup1(table, key)
+        if found <= -3:
+            found = self._lookup1(-3 - found, skey)
+            if found <= -3:
+                found = _FALLBACK
+        return found
+
+    def _lookup1(self, table: int, key: int) -> int:
         lo = self._l_off[table]
         hi = lo + self._l_len[table]
         keys = self._l_keys
@@ -109,7 +126,7 @@ class Matcher:
                 hi = mid
         return lo
 
-    def decide_one_v4(self, src: int, dst: int, key: int) -> tuple[int, int, int]:
+    def decide_one_v4(self, src: int, dst: int, key: int, skey: int) -> tuple[int, int, int]:
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""
         si = self._find(src)
         di = self._find(dst)
@@ -117,10 +134,12 @@ class Matcher:
         if sep >= 0 and sep == self._l_ep[di]:
             return CODE_ALLOW, _NONE, _NONE
         return self.decide_classes(
-            self._l_local_e[si], self._l_peer_i[si], self._l_local_i[di], self._l_peer_e[di], key
+            self._l_local_e[si], self._l_peer_i[si], self._l_local_i[di], self._l_peer_e[di], key, skey
         )
 
-    def decide_classes(self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int) -> tuple[int, int, int]:
+    def decide_classes(
+        self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int, skey: int
+    ) -> tuple[int, int, int]:
         """One flow given its classes: the source's egress local class and ingress peer
         class, the destination's ingress local class and egress peer class (any family)."""
         if not (0 <= peer_s < self._n_i and 0 <= peer_d < self._n_e):
@@ -128,14 +147,14 @@ class Matcher:
         for local, cell, width in ((local_e, self._cell_e, self._n_e), (local_i, self._cell_i, self._n_i)):
             if local < -2 or (local >= 0 and (local + 1) * width > len(cell)):
                 raise ValueError("local class out of range")
-        if not 0 <= key < (1 << 32):
+        if not (0 <= key < (1 << 32) and 0 <= skey < (1 << 32)):
             raise ValueError("key out of range")
         if local_e >= 0:
-            e = self._lookup(int(self._cell_e[local_e * self._n_e + peer_d]), key)
+            e = self._lookup(int(self._cell_e[local_e * self._n_e + peer_d]), key, skey)
         else:
             e = _NONE if local_e == -1 else _FALLBACK
         if local_i >= 0:
-            i = self._lookup(int(self._cell_i[local_i * self._n_i + peer_s]), key)
+            i = self._lookup(int(self._cell_i[local_i * self._n_i + peer_s]), key, skey)
         else:
             i = _NONE if local_i == -1 else _FALLBACK
         if e == _FALLBACK or i == _FALLBACK:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import attrs
 import numpy as np
 
-from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key
+from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key, source_key
 from ._matcher import Matcher
 from .errors import PolicyError
 from .evaluate import explain_steps
@@ -121,11 +121,11 @@ class Engine:
 
     # -- one flow ------------------------------------------------------------------------
 
-    def decide(self, src: tuple[int, int], dst: tuple[int, int], key: int) -> tuple[int, int, int]:
+    def decide(self, src: tuple[int, int], dst: tuple[int, int], key: int, skey: int) -> tuple[int, int, int]:
         """(code, egress outcome, ingress outcome) of one flow between two addresses of
         the same family."""
         if src[0] == 4:
-            return tuple(self.matcher.decide_one_v4(src[1], dst[1], key))  # type: ignore[return-value]
+            return tuple(self.matcher.decide_one_v4(src[1], dst[1], key, skey))  # type: ignore[return-value]
         c = self.compiled
         si = bisect.bisect_right(c.v6_starts, src[1]) - 1
         di = bisect.bisect_right(c.v6_starts, dst[1]) - 1
@@ -134,7 +134,7 @@ class Engine:
             return 1, -2, -2  # an endpoint to itself: allowed without evaluation
         return tuple(  # type: ignore[return-value]
             self.matcher.decide_classes(
-                int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key
+                int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key, skey
             )
         )
 
@@ -146,7 +146,10 @@ class Engine:
         if sides is None:
             return self.reference(flow)
         src, dst = sides
-        code, e, i = self.decide(src, dst, flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code))
+        code, e, i = self.decide(
+            src, dst, flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code),
+            source_key(flow.protocol, flow.src_port),
+        )
         if code == 2:
             return self.reference(flow)
         owner = self.owner
@@ -192,7 +195,7 @@ class Engine:
             eg[:] = FALLBACK
             ing[:] = FALLBACK
         elif v4.all():
-            self.matcher.decide_v4(cols.src4, cols.dst4, cols.key, code, eg, ing)
+            self.matcher.decide_v4(cols.src4, cols.dst4, cols.key, cols.skey, code, eg, ing)
         else:
             idx = np.flatnonzero(v4)
             c4 = np.empty(len(idx), np.uint8)
@@ -200,7 +203,7 @@ class Engine:
             i4 = np.empty(len(idx), np.int32)
             self.matcher.decide_v4(
                 np.ascontiguousarray(cols.src4[idx]), np.ascontiguousarray(cols.dst4[idx]),
-                np.ascontiguousarray(cols.key[idx]), c4, e4, i4,
+                np.ascontiguousarray(cols.key[idx]), np.ascontiguousarray(cols.skey[idx]), c4, e4, i4,
             )
             code[idx], eg[idx], ing[idx] = c4, e4, i4
             for k in np.flatnonzero(~v4).tolist():
@@ -208,7 +211,7 @@ class Engine:
                 if s is None or d is None or s[0] != d[0]:
                     code[k], eg[k], ing[k] = 2, FALLBACK, FALLBACK
                 else:
-                    code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]))
+                    code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]), int(cols.skey[k]))
         result = BatchResult(self, cols, code, eg, ing)
         for k in np.flatnonzero(code == 2).tolist():
             verdict = self.reference(cols.flow(k))
@@ -266,6 +269,7 @@ class _Columns:
         self.src4 = np.zeros(0, np.uint32)
         self.dst4 = np.zeros(0, np.uint32)
         self.key = np.zeros(0, np.uint32)
+        self.skey = np.zeros(0, np.uint32)
         self.v4 = np.zeros(0, np.bool_)
         self.other: dict[int, tuple[Any, Any]] = {}
         self.flow: Callable[[int], Flow] = lambda k: Flow("0.0.0.0", "0.0.0.0")
@@ -287,17 +291,19 @@ def _from_flows(engine: Engine, flows: list[Any]) -> _Columns:
     src4 = np.zeros(n, np.uint32)
     dst4 = np.zeros(n, np.uint32)
     key = np.zeros(n, np.uint32)
+    skey = np.zeros(n, np.uint32)
     v4 = np.zeros(n, np.bool_)
     for k, flow in enumerate(flows):
         if not isinstance(flow, Flow):
             raise TypeError(f"flow {k} is a {type(flow).__name__}, not a Flow")
         key[k] = flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code)
+        skey[k] = source_key(flow.protocol, flow.src_port)
         sides = engine.sides(flow)
         if sides is not None and sides[0][0] == 4:
             src4[k], dst4[k], v4[k] = sides[0][1], sides[1][1], True
         else:
             cols.other[k] = sides if sides is not None else (None, None)
-    cols.src4, cols.dst4, cols.key, cols.v4 = src4, dst4, key, v4
+    cols.src4, cols.dst4, cols.key, cols.skey, cols.v4 = src4, dst4, key, skey, v4
     cols.flow = flows.__getitem__
     return cols
 
@@ -377,6 +383,7 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
     sub = np.where(tgiven, (itype + 1) * 257 + np.where(cgiven, icode + 1, 0), dport)
     cols = _Columns()
     cols.key = ((proto << KEY_BITS) | sub).astype(np.uint32)
+    cols.skey = ((proto << KEY_BITS) | np.where(sgiven, sport, 0)).astype(np.uint32)
     cols.src4, src_other = _sides(engine, "src", src)
     cols.dst4, dst_other = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)

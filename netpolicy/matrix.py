@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from ._compile import FALLBACK, flow_key
+from ._compile import flow_key, source_key
 from .errors import PolicyError
 from .flow import Flow, protocol_number
 from .model import Endpoint
@@ -68,6 +68,7 @@ def reachability(
     number = protocol_number(protocol)
     Flow("0.0.0.0", "0.0.0.0", number, port)  # validates protocol and port together
     key = flow_key(number, port, None, None)
+    sport_key = source_key(number, None)
     wanted = set(namespaces) if namespaces is not None else None
     c = engine.compiled
     chosen: list[Endpoint] = []
@@ -129,7 +130,8 @@ def reachability(
         out_i = np.empty(len(sel), np.int32)
         keys = np.full(len(sel), key, np.uint32)
         engine.matcher.decide_v4(
-            np.ascontiguousarray(val4[s_idx[sel]]), np.ascontiguousarray(val4[d_idx[sel]]), keys, out_c, out_e, out_i
+            np.ascontiguousarray(val4[s_idx[sel]]), np.ascontiguousarray(val4[d_idx[sel]]), keys,
+            np.full(len(sel), sport_key, np.uint32), out_c, out_e, out_i,
         )
         code[sel] = out_c
     for m in np.flatnonzero(s_idx == d_idx).tolist():
@@ -141,7 +143,7 @@ def reachability(
             interval, table = _interval(c, addresses[i][0], addresses[i][1])
             got = engine.matcher.decide_classes(
                 int(table.local[0][interval]), int(table.peer[1][interval]),
-                int(table.local[1][interval]), int(table.peer[0][interval]), key,
+                int(table.local[1][interval]), int(table.peer[0][interval]), key, sport_key,
             )
             code[m] = got[0]
         if code[m] == 2:

@@ -84,4 +84,20 @@ spec:
   - action: Allow
     protocol: UDP
     destination: {ports: [53]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: source-ports, namespace: y}
+spec:
+  order: 1
+  selector: all()
+  types: [Egress]
+  egress:
+  - action: Deny
+    protocol: TCP
+    source: {ports: ["1000:2000"]}
+    destination: {ports: [80]}
+  - action: Log
+    protocol: TCP
+    source: {notPorts: [5000]}
 """

@@ -69,11 +69,12 @@ def test_twins_agree_on_raw_addresses(both_twins: list[Any], data: st.DataObject
     src = np.array(data.draw(st.lists(address, min_size=n, max_size=n)), np.uint32)
     dst = np.array(data.draw(st.lists(address, min_size=n, max_size=n)), np.uint32)
     keys = np.array(data.draw(st.lists(key, min_size=n, max_size=n)), np.uint32)
+    skeys = np.array(data.draw(st.lists(key, min_size=n, max_size=n)), np.uint32)
     results = []
     for engine in engines:
         code, eg, ing = np.empty(n, np.uint8), np.empty(n, np.int32), np.empty(n, np.int32)
-        engine.matcher.decide_v4(src, dst, keys, code, eg, ing)
-        singles = [tuple(engine.matcher.decide_one_v4(int(s), int(d), int(k))) for s, d, k in zip(src, dst, keys)]
+        engine.matcher.decide_v4(src, dst, keys, skeys, code, eg, ing)
+        singles = [tuple(engine.matcher.decide_one_v4(int(s), int(d), int(k), int(sk))) for s, d, k, sk in zip(src, dst, keys, skeys)]
         assert singles == list(zip(code.tolist(), eg.tolist(), ing.tolist()))
         results.append((code.tolist(), eg.tolist(), ing.tolist()))
     assert all(r == results[0] for r in results)

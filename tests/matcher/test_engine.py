@@ -23,6 +23,7 @@ def all_flows() -> list[Flow]:
     flows = [Flow(s, d, p, port) for s, d in itertools.product(SIDES, SIDES) for p, port in SERVICES]
     flows += [Flow(s, d, "ICMP", icmp_type=t, icmp_code=c) for s, d in itertools.product(SIDES[:6], SIDES[:6]) for t, c in [(8, None), (8, 1), (0, 0), (None, None)]]
     flows += [Flow(s, d, "ICMPv6") for s, d in itertools.product(SIDES[:4], SIDES[:4])]
+    flows += [Flow(s, d, "TCP", port, src_port=sp) for s in ("y/c", "10.0.1.1") for d in SIDES for port in (80, 443) for sp in (999, 1000, 2000, 5000)]
     return flows
 
 
@@ -75,6 +76,7 @@ def test_columns_equal_flows(ps: Any, make_engine: Any) -> None:
         "dst": np.array([text(f.dst) for f in flows]),
         "protocol": ["TCP" if f.protocol == 6 else "udp" for f in flows],
         "dst_port": [f.dst_port for f in flows],
+        "src_port": [f.src_port for f in flows],
     }
     result = engine.evaluate_many(columns)
     assert result.allowed.tolist() == [reference(ps, f).allowed for f in flows]
@@ -86,6 +88,7 @@ def test_columns_equal_flows(ps: Any, make_engine: Any) -> None:
             "dst": np.array([int(f.dst) for f in v4], np.int64),
             "protocol": np.array([f.protocol for f in v4], np.uint8),
             "dst_port": np.array([f.dst_port for f in v4], np.int32),
+            "src_port": np.array([f.src_port or 0 for f in v4], np.int32),
         }
     )
     assert result.allowed.tolist() == [reference(ps, f).allowed for f in v4]
