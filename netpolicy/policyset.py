@@ -56,6 +56,15 @@ class PolicySet:
         self._services = tuple(services)
         self._warnings = tuple(warnings)
         self._by_key = {endpoint.key: endpoint for endpoint in self._endpoints if endpoint.name}
+        self._sealed = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError("a PolicySet is immutable")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a PolicySet is immutable")
 
     # -- introspection ------------------------------------------------------------------
 
