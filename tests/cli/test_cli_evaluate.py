@@ -148,3 +148,32 @@ def test_stdin_together_with_files(run: Run) -> None:
     data = json.loads(result.stdout)
     assert data["action"] == "Allow"
     assert data["ingress"]["policy"]["name"] == "back-end"
+
+
+STAGED = """
+---
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata:
+  name: security.quarantine-back-end
+spec:
+  tier: security
+  order: 5
+  selector: app == 'back-end'
+  types: [Egress]
+  egress:
+  - action: Deny
+"""
+
+
+def test_pending_verdict_of_staged_policies(run: Run) -> None:
+    text = "\n---\n".join(p.read_text() for p in sorted(STAGING.glob("*.yaml"))) + STAGED
+    args = ["--src", "staging/back-end", "--dst", "staging/database", "--port", "27017"]
+    data = json.loads(run(["evaluate", "-f", "-", *args, "-o", "json"], input=text).stdout)
+    assert data["action"] == "Allow"
+    assert data["pending"]["action"] == "Deny" and data["pending"]["allowed"] is False
+    assert data["pending"]["egress"]["policy"] == {"kind": "StagedGlobalNetworkPolicy", "namespace": None, "name": "security.quarantine-back-end"}
+    table = run(["evaluate", "-f", "-", *args], input=text).stdout
+    assert "PENDING  Deny (with staged policies)" in table
+    without = json.loads(run(["evaluate", "-f", S, *args, "-o", "json"]).stdout)
+    assert "pending" not in without
