@@ -157,3 +157,16 @@ def test_readme_main_job_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, argv[1:], prog_name="netpolicy")
     assert result.exit_code == 0, result.output
     assert "verdict: Deny" in result.output
+
+
+def test_every_package_is_installed() -> None:
+    """`pip install .` (the README's main job) ships every package of netpolicy."""
+    import tomllib
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "netpolicy").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found <= declared, f"packages missing from pyproject.toml: {sorted(found - declared)}"
