@@ -162,6 +162,8 @@ class Vocabulary:
     port_names: tuple[str, ...] = ("http",)
     service_accounts: tuple[str, ...] = ("sa1",)
     ipv6: bool = True
+    #: (key, value) labels that generated endpoints carry; selectors often name one.
+    pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def families(self) -> tuple[int, ...]:
@@ -513,6 +515,10 @@ def selectors(**kwargs: Any) -> st.SearchStrategy["Selector"]:
 
 
 def _vocab_selector(draw: st.DrawFn, vocab: Vocabulary, max_leaves: int = 3, keys: Sequence[str] | None = None, values: Sequence[str] | None = None, allow_all: bool = True) -> str:
+    if keys is None and vocab.pairs and draw(st.booleans()):
+        # A label some endpoint has: such selectors match often.
+        key, value = draw(st.sampled_from(vocab.pairs))
+        return draw(st.sampled_from((f"{key} == '{value}'", f"has({key})", f"{key} in {{'{value}', 'zz'}}", f"!has({key})")))
     trees = _trees(tuple(keys or vocab.label_keys), tuple(values or vocab.selector_values), max_leaves, allow_global=False, allow_all=allow_all)
     expr = draw(trees)
     return _render(draw, expr, variants=draw(st.booleans()), top=True)
@@ -702,9 +708,9 @@ class _RuleContext:
 def _protocol_family_ok(protocol: object, family: int | None) -> bool:
     if family is None:
         return True
-    if protocol in ("ICMP",) and family == 6:
+    if protocol in ("ICMP", 1) and family == 6:
         return False
-    if protocol in ("ICMPv6",) and family == 4:
+    if protocol in ("ICMPv6", 58) and family == 4:
         return False
     return True
 
@@ -724,7 +730,7 @@ def _entity(draw: st.DrawFn, ctx: _RuleContext, family: int, ports: str) -> dict
     """One side of a Calico rule. ``ports``: 'none', 'named' or 'any'."""
     vocab = ctx.vocab
     out: dict[str, Any] = {}
-    fields = draw(st.lists(st.sampled_from(("selector", "nets", "ports", "namespaceSelector", "notSelector", "notNets", "notPorts", "serviceAccounts")), max_size=3, unique=True))
+    fields = draw(st.lists(st.sampled_from(("selector", "nets", "ports", "namespaceSelector", "notSelector", "notNets", "notPorts", "serviceAccounts")), max_size=2, unique=True))
     for field in fields:
         if field == "nets":
             out["nets"] = draw(st.lists(st.sampled_from(vocab.cidrs(family)), min_size=1, max_size=2, unique=True))
@@ -757,16 +763,19 @@ def _entity(draw: st.DrawFn, ctx: _RuleContext, family: int, ports: str) -> dict
 def _calico_rule(draw: st.DrawFn, ctx: _RuleContext) -> dict[str, Any]:
     vocab = ctx.vocab
     rule: dict[str, Any] = {"action": draw(st.sampled_from(ctx.allowed_actions))}
-    protocol = draw(st.sampled_from((None, "TCP", "UDP", "ICMP", "SCTP", "ICMPv6", 6, 17, 1, 58, "UDPLite", 132, "17", 47)))
+    if draw(st.integers(0, 4)) == 0:
+        return rule  # matches everything: decides for every flow that reaches it
+    # Repeated entries weigh the draw towards rules that match often.
+    protocol = draw(st.sampled_from((None, None, None, "TCP", "TCP", "UDP", "ICMP", "ICMPv6", "SCTP", 6, 17, 1, 58, "UDPLite", 132, "17", 47)))
     ip_version = draw(st.sampled_from((None, 4, 6) if vocab.ipv6 else (None, 4)))
     if not _protocol_family_ok(protocol, ip_version):
         ip_version = None
-    family = ip_version or (6 if protocol == "ICMPv6" else 4 if protocol == "ICMP" else draw(st.sampled_from(vocab.families)))
+    family = ip_version or (6 if protocol in ("ICMPv6", 58) else 4 if protocol in ("ICMP", 1) else draw(st.sampled_from(vocab.families)))
     if ip_version is not None:
         rule["ipVersion"] = ip_version
     if protocol is not None:
         rule["protocol"] = protocol
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 5)) == 0:
         not_protocol = draw(st.sampled_from(("UDP", "TCP", "ICMP", "ICMPv6", 6, 1)))
         if _protocol_family_ok(not_protocol, ip_version):
             rule["notProtocol"] = not_protocol
@@ -807,7 +816,7 @@ def _rule_lists(draw: st.DrawFn, ctx_in: _RuleContext, ctx_out: _RuleContext, ma
     directions = draw(st.sampled_from((("ingress",), ("egress",), ("ingress", "egress"))))
     for direction in directions:
         ctx = ctx_in if direction == "ingress" else ctx_out
-        spec[direction] = draw(st.lists(_calico_rule(ctx), max_size=max_rules))
+        spec[direction] = draw(st.lists(_calico_rule(ctx), min_size=min(1, max_rules) if draw(st.integers(0, 4)) else 0, max_size=max_rules))
     if not types_optional or draw(st.booleans()):
         spec["types"] = [d.capitalize() for d in directions]
 
@@ -863,7 +872,7 @@ def _profile(draw: st.DrawFn, vocab: Vocabulary, name: str, max_rules: int, crd_
     spec: dict[str, Any] = {}
     actions = ("Allow", "Deny", "Log")  # Pass in a profile differs between dataplanes (§C.3)
     for direction in ("ingress", "egress"):
-        rules = draw(st.lists(_calico_rule(_RuleContext(vocab, direction, False, actions, profile=True)), max_size=max_rules))
+        rules = draw(st.lists(_calico_rule(_RuleContext(vocab, direction, False, actions, profile=True)), min_size=min(1, max_rules), max_size=max_rules))
         if rules:
             spec[direction] = rules
     labels = draw(_vocab_labels(vocab, 2))
@@ -967,8 +976,11 @@ def _k8s_policy_spec(draw: st.DrawFn, vocab: Vocabulary, max_rules: int) -> dict
     types = draw(st.sampled_from((("Ingress",), ("Egress",), ("Ingress", "Egress"), None)))
     if types is not None:
         spec["policyTypes"] = list(types)
+    counted = [t.lower() for t in (types or ("Ingress",))]
     for direction, peers in (("ingress", "from"), ("egress", "to")):
-        if draw(st.booleans()):
+        if direction in counted and draw(st.integers(0, 4)):
+            spec[direction] = draw(st.lists(_k8s_rule(vocab, peers), min_size=min(1, max_rules), max_size=max_rules))
+        elif draw(st.booleans()):
             spec[direction] = draw(st.lists(_k8s_rule(vocab, peers), max_size=max_rules))
     return spec
 
@@ -1029,7 +1041,7 @@ def _anp_rules(draw: st.DrawFn, vocab: Vocabulary, actions: Sequence[str], max_r
     for direction, peers in (("ingress", "from"), ("egress", "to")):
         if draw(st.booleans()):
             rules = []
-            for i in range(draw(st.integers(0, max_rules))):
+            for i in range(draw(st.integers(min(1, max_rules), max_rules))):
                 rule: dict[str, Any] = {"name": f"{direction[:2]}{i}", "action": draw(st.sampled_from(actions))}
                 rule[peers] = draw(st.lists(_anp_peer(vocab, direction == "egress"), min_size=1, max_size=2))
                 if draw(st.booleans()):
@@ -1104,6 +1116,8 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
     for index in range(n_pods):
         ns = draw(st.sampled_from(vocab.namespaces))
         out.append(draw(_pod(vocab, index, ns, tuple(accounts[ns]))))
+    pairs = {(k, v) for doc in out if doc["kind"] == "Pod" for k, v in doc["metadata"].get("labels", {}).items()}
+    vocab = attrs.evolve(vocab, pairs=tuple(sorted(pairs)))
     profile_names: list[str] = []
     if "Profile" in args.inventory_kinds:
         for i in range(draw(st.integers(0, 2))):
@@ -1159,7 +1173,7 @@ def manifests(
     vocab: st.SearchStrategy[Vocabulary] | None = None,
     max_pods: int = 4,
     max_policies: int = 4,
-    min_policies: int = 0,
+    min_policies: int = 1,
     max_rules: int = 3,
     max_tiers: int = 2,
     ipv6: bool = True,
@@ -1219,7 +1233,8 @@ def policy_sets(**kwargs: Any) -> st.SearchStrategy["PolicySet"]:
 
 @attrs.frozen
 class _FlowPlan:
-    sides: dict[int, list[Any]]  # family -> candidate sides
+    endpoints: dict[int, list[Any]]  # family -> endpoints (as namespace/pod or address)
+    sides: dict[int, list[Any]]  # family -> other addresses
     ports: tuple[int, ...]
     icmp_types: tuple[int, ...]
     icmp_codes: tuple[int, ...]
@@ -1261,14 +1276,15 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
         for text in _EXTERNAL + tuple(str(_POD_V4[i]) for i in (1, 2)) + tuple(str(_POD_V6[i]) for i in (1, 2)):
             address = ipaddress.ip_address(text)
             sides[address.version].append(address)
-        return _FlowPlan(sides, (80, 443, 53, 8080), (0, 3, 8), (0, 1))
+        return _FlowPlan({4: [], 6: []}, sides, (80, 443, 53, 8080), (0, 3, 8), (0, 1))
     named: dict[str, set[int]] = {}
+    endpoints: dict[int, list[Any]] = {4: [], 6: []}
     for endpoint in ps.endpoints:
         if endpoint.name and not endpoint.is_host and endpoint.namespace:
             if any(ip.version == 4 for ip in endpoint.ips):
-                sides[4].append(endpoint.key)
+                endpoints[4].append(endpoint.key)
         for ip in endpoint.ips:
-            sides[ip.version].append(ip)
+            endpoints[ip.version].append(ip)
         for port in endpoint.named_ports:
             named.setdefault(port.name, set()).add(port.port)
     nets: list[Any] = []
@@ -1296,8 +1312,10 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
     for text in _EXTERNAL:
         address = ipaddress.ip_address(text)
         sides[address.version].append(address)
+    known = {value for values in endpoints.values() for value in values}
     return _FlowPlan(
-        {family: list(dict.fromkeys(values)) for family, values in sides.items()},
+        {family: list(dict.fromkeys(values)) for family, values in endpoints.items()},
+        {family: [v for v in dict.fromkeys(values) if v not in known] for family, values in sides.items()},
         tuple(dict.fromkeys(ports)),
         tuple(dict.fromkeys(icmp_types)),
         tuple(dict.fromkeys(icmp_codes)),
@@ -1308,17 +1326,24 @@ _PROTOCOLS_V4 = ("TCP", "UDP", "ICMP", "SCTP", "UDPLite", 47)
 _PROTOCOLS_V6 = ("TCP", "UDP", "ICMPv6", "SCTP", "UDPLite", 47)
 
 
+def _side_choice(plan: _FlowPlan, family: int) -> st.SearchStrategy[Any]:
+    endpoints = plan.endpoints[family]
+    others = plan.sides[family]
+    if endpoints and others:
+        return st.one_of(st.sampled_from(endpoints), st.sampled_from(others))
+    return st.sampled_from(endpoints or others)
+
+
 @st.composite
 def _flow(draw: st.DrawFn, plan: _FlowPlan, ipv6: bool, protocols: tuple[Any, ...] | None) -> "Flow":
     from ..flow import Flow, protocol_number
 
-    families = [f for f in (4, 6) if plan.sides[f] and (f == 4 or ipv6)]
+    families = [f for f in (4, 6) if (plan.sides[f] or plan.endpoints[f]) and (f == 4 or ipv6)]
     if not families:
         raise InvalidArgument("the policy set has no addresses to make flows between")
     family = draw(st.sampled_from(families))
-    candidates = plan.sides[family]
-    src = draw(st.sampled_from(candidates))
-    dst = draw(st.sampled_from(candidates))
+    src = draw(_side_choice(plan, family))
+    dst = draw(_side_choice(plan, family))
     protocol = draw(st.sampled_from(protocols or (_PROTOCOLS_V4 if family == 4 else _PROTOCOLS_V6)))
     number = protocol_number(protocol)
     kwargs: dict[str, Any] = {}
