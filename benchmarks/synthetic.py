@@ -95,8 +95,6 @@ def _pod(namespace: int, index: int, size: Size, rng: random.Random) -> str:
         f"  name: {app}-{index}\n"
         f"  namespace: ns-{namespace}\n"
         "  labels:\n" + "".join(f"    {label}\n" for label in labels) + f"  resourceVersion: '{5000 + serial}'\n"
-        f"  uid: 10000000-0000-4000-8000-{serial:012d}\n"
-        "  creationTimestamp: '2026-01-01T00:00:00Z'\n"
         "spec:\n"
         f"  serviceAccountName: {account}\n"
         f"  nodeName: node-{serial % size.nodes}\n"

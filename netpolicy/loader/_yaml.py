@@ -162,7 +162,7 @@ def _construct(node: Any, loader: Any) -> Any:
 # -- nesting depth ---------------------------------------------------------------------
 
 _BREAK = "\n\r\x85\u2028\u2029"
-_DEEP_LINE = re.compile(f"(?:^|[{_BREAK}])[ \t?:-]{{{MAX_DEPTH // 2}}}")
+_DEEP_LINE = re.compile(f"[{_BREAK}][ \t?:-]{{{MAX_DEPTH // 2}}}")
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -172,7 +172,7 @@ def _may_be_deep(text: str) -> bool:
     Block nesting needs indentation or compact ``- ``/``? `` runs at the start of a line;
     flow nesting needs brackets (their rise is bounded by scanning just the brackets).
     """
-    if _DEEP_LINE.search(text):
+    if _DEEP_LINE.search(text) or _DEEP_LINE.match("\n" + text[: MAX_DEPTH // 2]):
         return True
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return False
@@ -210,7 +210,17 @@ def _too_deep(text: str) -> Any:
 
 # -- aliases ---------------------------------------------------------------------------
 
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s&,\[\]{}]")
+_ANCHOR = re.compile(r"&(?=[^\s&,\[\]{}])")
+
+
+def _has_anchor(text: str) -> bool:
+    """Whether ``text`` may define a YAML anchor (``&name`` after a separator); a false
+    positive only costs the alias check."""
+    for match in _ANCHOR.finditer(text):
+        start = match.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "&"):
+            return True
+    return False
 
 
 class _AliasBomb(Exception):
@@ -511,7 +521,7 @@ def _read_yaml(text: str, file: str | None) -> Read:
             mark = _too_deep(text)
             if mark is not None:
                 return Read([], [_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, None, mark)])
-        check_aliases = _ANCHOR.search(text) is not None
+        check_aliases = _has_anchor(text)
         locator = _Locator(text)
         loader = _Loader(text)
         index = 0

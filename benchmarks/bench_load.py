@@ -1,0 +1,86 @@
+"""Load + normalize time and peak memory for the synthetic cluster.
+
+Usage::
+
+    python benchmarks/bench_load.py [small|medium|large] [--runs N] [--profile]
+
+Prints the median wall time of ``netpolicy.loads`` over N runs (parsing, validation and
+normalization; the text is generated beforehand) and the peak memory of one load,
+measured with tracemalloc in a separate run so it does not slow the timed ones. Targets
+for ``large``: at most 3 s and 150 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import netpolicy  # noqa: E402
+import synthetic  # noqa: E402
+
+TARGET_SECONDS = 3.0
+TARGET_MIB = 150.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size", nargs="?", default="large", choices=sorted(synthetic.SIZES))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of one load")
+    args = parser.parse_args()
+
+    text = synthetic.generate(args.size, args.seed)
+    shape = synthetic.SIZES[args.size]
+    print(
+        f"{args.size}: {shape.namespaces} namespaces x {shape.pods_per_namespace} pods, "
+        f"{shape.policies} policies, {len(text) / 1e6:.1f} MB of YAML; yaml C loader: "
+        f"{getattr(__import__('yaml'), '__with_libyaml__', False)}"
+    )
+
+    times, cpu = [], []
+    for _ in range(args.runs):
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        ps = netpolicy.loads(text)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        del ps
+    median = statistics.median(times)
+    print(
+        f"load+normalize: median {median:.2f} s wall, {statistics.median(cpu):.2f} s CPU over {args.runs} runs "
+        f"(wall {', '.join(f'{t:.2f}' for t in times)}; load average {os.getloadavg()[0]:.1f})"
+    )
+
+    gc.collect()
+    tracemalloc.start()
+    ps = netpolicy.loads(text)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    peak_mib = peak / 2**20
+    print(f"peak memory (tracemalloc, text excluded): {peak_mib:.0f} MiB; result: {ps!r}")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(netpolicy.loads, text)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+
+    if args.size == "large":
+        ok = median <= TARGET_SECONDS and peak_mib <= TARGET_MIB
+        print(f"target <= {TARGET_SECONDS:.0f} s and <= {TARGET_MIB:.0f} MiB: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
