@@ -334,3 +334,9 @@ def test_domain_names_deny_denies_everything_from_the_subject() -> None:
     assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80)).allowed
     assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="198.51.100.1", dst_port=443)).allowed
     assert ps.evaluate(netpolicy.Flow(src="b/q", dst="a/p", dst_port=80)).allowed  # not the subject
+
+
+def test_at_most_100_rules() -> None:
+    rules = "".join("  - {action: Deny, to: [{namespaces: {}}]}\n" for _ in range(101))
+    errors = errors_of(ANP + "  egress:\n" + rules)
+    assert errors == [("spec.egress", "at most 100 rules allowed, got 101")]

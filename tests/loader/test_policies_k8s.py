@@ -311,3 +311,8 @@ def test_through_the_loader() -> None:
 ])
 def test_malformed_shapes_are_problems(spec: str, path: str) -> None:
     assert path in [p for p, _ in errors_of(np(spec))]
+
+
+def test_at_most_two_policy_types() -> None:
+    assert ("spec.policyTypes", "may not specify more than two policyTypes") in errors_of(
+        np("podSelector: {}\npolicyTypes: [Ingress, Egress, Ingress]"))

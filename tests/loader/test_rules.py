@@ -365,3 +365,37 @@ def test_unknown_rule_field_warns() -> None:
 def test_huge_numbers_are_reported_not_raised(text: str, path: str, message: str) -> None:
     found = errors(text)
     assert any(p == path and m.startswith(message) for p, m in found), found
+
+
+def test_list_limits() -> None:
+    nets = ", ".join(f"10.0.{i // 256}.{i % 256}" for i in range(257))
+    assert ("spec.ingress[0].source.nets", "257 CIDRs, at most 256 allowed") in errors(
+        f"{{action: Allow, source: {{nets: [{nets}]}}}}")
+    ports = ", ".join(str(p) for p in range(1, 52))
+    assert ("spec.ingress[0].destination.ports", "51 ports, at most 50 allowed") in errors(
+        f"{{action: Allow, protocol: TCP, destination: {{ports: [{ports}]}}}}")
+    methods = ", ".join(f"M{i}" for i in range(21))
+    assert ("spec.ingress[0].http.methods", "21 items, at most 20 allowed") in errors(
+        f"{{action: Allow, http: {{methods: [{methods}]}}}}")
+    assert ("spec.ingress[0].http.paths[0].exact", "path is longer than 1024 characters") in errors(
+        "{action: Allow, http: {paths: [{exact: /" + "a" * 1024 + "}]}}")
+
+
+def test_too_many_rules() -> None:
+    text = policy_text("{action: Allow}").replace("  - {action: Allow}\n", "".join("  - {action: Allow}\n" for _ in range(1025)))
+    result = convert(text)
+    assert ("spec.ingress", "1025 rules, at most 1024 allowed") in result.errors
+
+
+@pytest.mark.parametrize("services, path, message", [
+    ("{name: Web_1, namespace: d}", "spec.egress[0].destination.services.name", "service name 'Web_1' is not a valid"),
+    ("{name: web, namespace: D}", "spec.egress[0].destination.services.namespace", "namespace 'D' is not a valid"),
+    ("{name: web, namespace: d, port: 80}", None, None),
+])
+def test_service_names(services: str, path: str | None, message: str | None) -> None:
+    result = convert(policy_text(f"{{action: Allow, destination: {{services: {services}}}}}", direction="egress"))
+    if path is None:
+        assert result.one.egress[0].destination.services is not None
+        assert any("unknown field 'port'" in w for w in result.warnings)
+    else:
+        assert any(p == path and m.startswith(message or "") for p, m in result.errors), result.errors
