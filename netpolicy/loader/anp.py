@@ -191,6 +191,7 @@ def _read_peer(field: Field, *, egress: bool, domain_names: bool, inventory: Inv
             key=lambda a: (a.version, int(a)),
         )
         if not addresses:
+            sub.warn("no Node given matches this nodes selector (or none has an address); the peer matches nothing")
             return NO_MATCH
         return EntityMatch(nets=tuple(ipaddress.ip_network(a) for a in addresses))
     if kind == "networks":

@@ -145,8 +145,9 @@ egress:
 """), NODES).one
     (rule,) = policy.egress  # only the namespaces peer is left
     assert rule.destination.selector is not None and rule.destination.nets == ()
-    only_nodes = convert(with_rules(ANP, f"egress: [{{action: {action}, to: [{{nodes: {{}}}}]}}]"), Inventory()).one
-    assert only_nodes.egress == () and only_nodes.ingress == ()  # no rules left: both directions, empty
+    result = convert(with_rules(ANP, f"egress: [{{action: {action}, to: [{{nodes: {{}}}}]}}]"), Inventory())
+    assert result.one.egress == () and result.one.ingress == ()  # no rules left: both directions, empty
+    assert any("no Node given matches this nodes selector" in w for w in result.warnings)
 
 
 def test_domain_names_in_allow_match_nothing_but_keep_other_peers() -> None:
