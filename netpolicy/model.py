@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from typing import TYPE_CHECKING, Mapping, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, Union
 
 import attrs
 
@@ -310,6 +310,10 @@ def _addresses(values: object) -> tuple[IPAddress, ...]:
     )
 
 
+def _ports(values: Iterable[ContainerPort]) -> tuple[ContainerPort, ...]:
+    return values if type(values) is tuple else tuple(values)
+
+
 @attrs.frozen
 class Endpoint:
     """A policed endpoint: a pod (as a workload endpoint), a WorkloadEndpoint or a
@@ -326,7 +330,7 @@ class Endpoint:
     name: str | None = None
     ips: tuple[IPAddress, ...] = attrs.field(default=(), converter=_addresses)
     service_account: str | None = None
-    named_ports: tuple[ContainerPort, ...] = attrs.field(default=(), converter=tuple)
+    named_ports: tuple[ContainerPort, ...] = attrs.field(default=(), converter=_ports)
     kind: str = "WorkloadEndpoint"
     profiles: tuple[str, ...] | None = attrs.field(default=None)
     effective_labels: Mapping[str, str] | None = attrs.field(default=None, eq=False)

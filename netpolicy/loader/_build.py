@@ -114,9 +114,9 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
     result = _assemble(entries, inventory, warnings)
 
     for read in reads:  # in input order: by file, then by document
-        found = read.problems + [p for doc in read.documents for p in doc.problems]
-        found.sort(key=lambda p: p.document or 0)
-        problems.extend(found)
+        ordered = read.problems + [p for doc in read.documents for p in doc.problems]
+        ordered.sort(key=lambda p: p.document or 0)
+        problems.extend(ordered)
         for doc in read.documents:
             warnings.extend(doc.warnings)
     if problems:

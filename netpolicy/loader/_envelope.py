@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from ..model import Origin
 from ._fields import MISSING, Document, Field, short_repr
 from .registry import API_GROUPS, CALICO, Meta, Registration
 
@@ -209,7 +210,7 @@ def read_envelope(doc: Document, table: Mapping[tuple[str, str], Registration]) 
         namespace=namespace,
         labels=labels,
         annotations=annotations,
-        origin=doc.origin,
+        origin=doc.origin or Origin(file=doc.file, document=doc.index),
         stored_name=stored_name,
     )
     return registration, meta

@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable, Iterator
 
 import attrs
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from ..errors import Problem
 from ..model import Origin
@@ -28,7 +28,7 @@ __all__ = ["Read", "read_text", "read_bytes", "read_objects", "MAX_DEPTH"]
 try:  # PyYAML built with libyaml
     from yaml import CSafeLoader as _SafeBase
 except ImportError:  # pragma: no cover - pure-Python PyYAML
-    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeBase
 
 #: Deepest nesting accepted in a document.
 MAX_DEPTH = 200
@@ -48,7 +48,7 @@ _RESOLVED: dict[str, str] = {}
 _MISSING: Any = object()
 
 
-class _Loader(_SafeBase):  # type: ignore[misc,valid-type]
+class _Loader(_SafeBase):  # type: ignore[misc]
     """The safe loader with Kubernetes' scalar rules (no base-60 numbers, no
     timestamps, ``1e+06`` is a number) that records duplicated mapping keys."""
 
