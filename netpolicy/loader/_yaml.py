@@ -516,6 +516,8 @@ def _read_json(text: str, file: str | None) -> Read | None:
 def _read_yaml(text: str, file: str | None) -> Read:
     result = Read([], [])
     documents, problems = result.documents, result.problems
+    document_mark: Any = None
+    index = 0
     try:
         if _may_be_deep(text):
             mark = _too_deep(text)
@@ -529,6 +531,7 @@ def _read_yaml(text: str, file: str | None) -> Read:
             while loader.check_node():
                 index += 1
                 node = loader.get_node()
+                document_mark = node.start_mark
                 if check_aliases:
                     try:
                         _check_expansion(node, _node_children)
@@ -559,8 +562,14 @@ def _read_yaml(text: str, file: str | None) -> Read:
         problems.append(_problem(message, file, index or None, mark))
     except RecursionError:
         problems.append(_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, index or None))
-    except (ValueError, TypeError, OverflowError) as error:  # e.g. a bad !!binary or number
-        problems.append(_problem(f"YAML: {error}", file, index or None))
+    except (ValueError, TypeError, OverflowError, KeyError) as error:  # e.g. a bad !!binary or !!bool
+        problems.append(
+            _problem(f"YAML: cannot read a value ({type(error).__name__}: {error})", file, index or None, document_mark)
+        )
+    except Exception as error:  # nothing from the YAML library may escape
+        problems.append(
+            _problem(f"YAML: cannot read the text ({type(error).__name__}: {error})", file, index or None, document_mark)
+        )
     return result
 
 

@@ -194,6 +194,7 @@ def convert_service_account(root: Field, meta: Meta, inventory: Inventory) -> It
 
 
 def convert_node(root: Field, meta: Meta, inventory: Inventory) -> Iterable[object]:
+    root["spec"].mapping(known=_NODE_SPEC)
     addresses = []
     for item in root["status"]["addresses"].items():
         if item.mapping() is MISSING:
@@ -391,6 +392,9 @@ _CONTAINER = frozenset(
     "workingDir",
     )
 )  # fmt: skip
+_NODE_SPEC = frozenset(
+    ("podCIDR", "podCIDRs", "providerID", "taints", "unschedulable", "configSource", "externalID")
+)
 _CONTAINER_PORT = frozenset(("containerPort", "hostIP", "hostPort", "name", "protocol"))
 _WEP_SPEC = frozenset(
     (

@@ -218,3 +218,12 @@ def test_wrong_types_everywhere_never_raise_anything_else() -> None:
     for body in bodies:
         with pytest.raises(ValidationError):
             netpolicy.loads(body)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["!!bool maybe", "!!timestamp nope", "!!omap [1]", "!!set [a]", "!!float x", "!!int 0x", "!!null x"],
+)
+def test_explicit_core_tags_with_bad_values(value: str) -> None:
+    error = error_of(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {value}}}\n")
+    assert error.problems[0].line is not None
