@@ -18,7 +18,12 @@ def error(text):
 
 
 def test_grammar_file_is_shipped_and_lalr():
-    assert "?or_expr" in GRAMMAR and "set:" in GRAMMAR
+    from importlib import resources
+
+    from netpolicy.selector import _parser
+
+    assert resources.files("netpolicy.selector").joinpath("selector.lark").read_text() == GRAMMAR
+    assert _parser._LARK.options.parser == "lalr"
 
 
 # --- structure ----------------------------------------------------------------------------
