@@ -87,6 +87,9 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
             else:
                 warnings.append(f"{_place(doc)}: {error}; skipped")
             continue
+        except Exception as error:  # never a traceback for bad input
+            doc.problem((), f"could not read this object ({type(error).__name__}: {error})")
+            continue
         if found is None:
             continue
         registration, meta = found

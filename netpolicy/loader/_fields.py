@@ -272,7 +272,7 @@ class Field:
         mapping = self.mapping()
         if mapping is MISSING:
             return MISSING
-        ok = True
+        ok = all(isinstance(key, str) for key in mapping)  # others were reported by mapping()
         for key, value in mapping.items():
             if not isinstance(value, str):
                 self.child(key)._wrong_type("a string")
