@@ -100,7 +100,13 @@ def test_page(page: Path) -> None:
         runner.run(test, clear_globs=False)
         globs = test.globs  # DocTest copies its globals: carry them to the next block
     results = runner.summarize(verbose=False)
-    assert results.failed == 0, f"{results.failed} doctest example(s) of {page.name} failed (see the output above)"
+    assert results.failed == 0, (
+        f"{results.failed} doctest example(s) of {page.name} failed (see the output above); if the library's "
+        "output changed on purpose, NETPOLICY_UPDATE_DOCS=1 python -m pytest tests/test_docs.py rewrites the pages"
+    )
     for match in blocks(text, "console"):
         if "$ netpolicy" in match["body"]:
-            assert _console(match["body"]) == match["body"], f"{page.name}: a console block's output is not what the command prints"
+            assert _console(match["body"]) == match["body"], (
+                f"{page.name}: a console block's output is not what the command prints "
+                "(NETPOLICY_UPDATE_DOCS=1 python -m pytest tests/test_docs.py rewrites it)"
+            )
