@@ -117,7 +117,7 @@ def render_table(matrix: Matrix) -> str:
     name_width = max(len(p) for p in matrix.pods)
     cell = max(number_width, 1) + 1
     head = " " * (number_width + 2 + name_width) + "".join(f"{j + 1:>{cell}}" for j in range(n))
-    lines = [f"{'':<{number_width + 2 + name_width}}  -> destination; {describe(matrix)}", head.rstrip()]
+    lines = [f"{describe(matrix)}: rows are sources, columns destinations ({ALLOW_MARK} allowed, {DENY_MARK} denied)", head.rstrip()]
     for i, src in enumerate(matrix.pods):
         marks = []
         for j in range(n):

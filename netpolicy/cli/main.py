@@ -271,7 +271,9 @@ def replay(
             result = _replay.replay(policy_set, flows, decisions=decisions, progress=progress)
         except PolicyError as exc:
             raise InvalidInput.from_error(exc) from exc
-    _replay.write_records(result, click.get_text_stream("stdout"), output)
+    stdout = click.get_text_stream("stdout")
+    _replay.write_records(result, stdout, output)
+    stdout.flush()  # the records before the summary, on a terminal too
     summary = result.summary()
     echo(_replay.summary_text(summary), err=True)
     if summary_file is not None:
