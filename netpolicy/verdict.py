@@ -89,8 +89,9 @@ class Decision:
 
 @attrs.frozen
 class Step:
-    """One line of the trace: an event (``endpoint``, ``tier``, ``policy``, ``rule``,
-    ``pass``, ``default``, ``profile``, ``decision``, ...) with its details."""
+    """One line of the trace: an event (``flow``, ``endpoint``, ``direction``, ``tier``,
+    ``policy``, ``rule``, ``pass``, ``default``, ``profile``, ``layer``, ``failsafe``,
+    ``decision``, ``verdict``, ``logged``, ``pending``, ...) with its details."""
 
     event: str
     text: str
@@ -131,10 +132,11 @@ class Verdict:
 
     def explain(self) -> str:
         """Every tier, policy and rule that decided, as text for a person."""
-        lines = [f"{'  ' * step.depth}{step.text}" for step in self.steps()]
-        lines.append(f"verdict: {self.action}")
-        for ref in self.logged:
-            lines.append(f"logged: {ref}")
-        if self.pending is not None:
-            lines.append(f"pending verdict with staged policies: {self.pending.action}")
+        steps = self.steps()
+        lines = [f"{'  ' * step.depth}{step.text}" for step in steps]
+        if not any(step.event == "verdict" for step in steps):  # a trace that does not conclude
+            lines.append(f"verdict: {self.action}")
+            lines.extend(f"logged: {ref}" for ref in self.logged)
+            if self.pending is not None:
+                lines.append(f"pending verdict: {self.pending.action}")
         return "\n".join(lines)

@@ -55,19 +55,28 @@ def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
 
     if packet.src.endpoint is not None and packet.src.endpoint == packet.dst.endpoint:
         trace.add(0, "decision", "traffic from an endpoint to itself is allowed without evaluation")
+        _conclude(trace, 0, "verdict", Action.ALLOW, ())
         return Verdict(flow, Action.ALLOW, None, None, replay=replay)
 
     police_src, police_dst = _policed_sides(packet.src, packet.dst, trace)
     egress, ingress, logged = _judge(index, packet, police_src, police_dst, False, trace)
     action = _combine(egress, ingress)
 
+    _conclude(trace, 0, "verdict", action, logged)
+
     pending = None
     if _staged_applies(index, packet, police_src, police_dst):
-        trace.add(0, "pending", "with staged policies in place (pending verdict):")
+        trace.add(0, "pending", "with staged policies in place (the pending verdict):")
         p_egress, p_ingress, p_logged = _judge(index, packet, police_src, police_dst, True, trace, depth=1)
         pending = Verdict(flow, _combine(p_egress, p_ingress), p_egress, p_ingress, p_logged)
-        trace.add(1, "pending", f"pending verdict: {pending.action}")
+        _conclude(trace, 1, "pending verdict", pending.action, p_logged)
     return Verdict(flow, action, egress, ingress, logged, pending, replay=replay)
+
+
+def _conclude(trace: Trace, depth: int, what: str, action: Action, logged: tuple[RuleRef, ...]) -> None:
+    trace.add(depth, "verdict", f"{what}: {action}")
+    for ref in logged:
+        trace.add(depth, "logged", f"logged: {ref}" if trace.on else "")
 
 
 def _policed_sides(src: Peer, dst: Peer, trace: Trace) -> tuple[bool, bool]:
