@@ -17,7 +17,10 @@ import yaml
 
 from .. import _version
 from ..errors import PolicyError
+from ..flow import Flow
 from ..model import Action
+from ..policyset import PolicySet
+from ..verdict import Verdict
 from . import _matrix, _replay
 from ._common import (
     EXIT_CHECK_FAILED,
@@ -77,7 +80,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _evaluating(policy_set: Any, flow: Any) -> Any:
+def _evaluating(policy_set: PolicySet, flow: Flow) -> Verdict:
     try:
         return policy_set.evaluate(flow)
     except PolicyError as exc:
