@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from build import ALLOW, DENY, gnp, host, pod, policy_set, side
+from evalmodels import ALLOW, DENY, gnp, host, pod, policy_set, side
 from netpolicy import Endpoint, Flow, PolicyError
 from netpolicy.model import Rule
 from netpolicy.verdict import Reason

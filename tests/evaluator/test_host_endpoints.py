@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from build import ALLOW, DENY, TCP, UDP, gnp, host, pod, policy_set, side
+from evalmodels import ALLOW, DENY, TCP, UDP, gnp, host, pod, policy_set, side
 from netpolicy import Flow
 from netpolicy.model import PortRange, Rule
 from netpolicy.verdict import Layer, Reason

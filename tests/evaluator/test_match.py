@@ -4,7 +4,7 @@ no match ends the tier with Deny."""
 
 from __future__ import annotations
 
-from build import ALLOW, DENY, ICMP, ICMPV6, SCTP, TCP, UDP, gnp, netset, pod, policy_set, side
+from evalmodels import ALLOW, DENY, ICMP, ICMPV6, SCTP, TCP, UDP, gnp, netset, pod, policy_set, side
 from netpolicy import Flow
 from netpolicy.model import IcmpMatch, NamedPort, PortRange, Rule, ServiceBackends, ServiceRef
 from netpolicy.verdict import Reason

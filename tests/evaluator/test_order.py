@@ -4,7 +4,7 @@ rule checked for every verdict."""
 from __future__ import annotations
 
 import attrs
-from build import ALLOW, DENY, LOG, PASS, TCP, UDP, gnp, kns, np, pod, policy_set, side
+from evalmodels import ALLOW, DENY, LOG, PASS, TCP, UDP, gnp, kns, np, pod, policy_set, side
 from netpolicy import Flow
 from netpolicy.model import Action, Direction, PolicyRef, PortRange, Profile, Rule, Tier
 from netpolicy.verdict import Decision, Reason, RuleRef

@@ -3,7 +3,7 @@ evaluates them in place."""
 
 from __future__ import annotations
 
-from build import ALLOW, DENY, LOG, gnp, pod, policy_set
+from evalmodels import ALLOW, DENY, LOG, gnp, pod, policy_set
 from netpolicy import Flow
 from netpolicy.model import Action, Rule, Tier
 from netpolicy.verdict import Reason
