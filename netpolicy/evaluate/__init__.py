@@ -59,6 +59,8 @@ def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
         return Verdict(flow, Action.ALLOW, None, None, replay=replay)
 
     police_src, police_dst = _policed_sides(packet.src, packet.dst, trace)
+    if trace.on:
+        _note_forwarding(index, packet, trace)
     egress, ingress, logged = _judge(index, packet, police_src, police_dst, False, trace)
     action = _combine(egress, ingress)
 
@@ -77,6 +79,29 @@ def _conclude(trace: Trace, depth: int, what: str, action: Action, logged: tuple
     trace.add(depth, "verdict", f"{what}: {action}")
     for ref in logged:
         trace.add(depth, "logged", f"logged: {ref}" if trace.on else "")
+
+
+def _note_forwarding(index: Index, packet: Packet, trace: Trace) -> None:
+    """Forwarded traffic through host endpoints is not modelled (docs/semantics.md §6):
+    say so in the trace when a workload side's node has a host endpoint that forward,
+    preDNAT or untracked policies select."""
+    for peer, other in ((packet.src, packet.dst), (packet.dst, packet.src)):
+        endpoint = peer.endpoint
+        if endpoint is None or endpoint.is_host or not endpoint.node:
+            continue
+        if other.endpoint is not None and other.endpoint.node == endpoint.node:
+            continue  # same node: the packet does not cross a host interface
+        for host in index.hosts_on.get(endpoint.node, ()):
+            for direction in (Direction.INGRESS, Direction.EGRESS):
+                for group in index.applying(host, direction, False):
+                    if any(p.apply_on_forward or p.pre_dnat or p.do_not_track for p in group.policies):
+                        trace.add(
+                            0,
+                            "note",
+                            f"note: {describe_endpoint(host)} on node {endpoint.node} has forward/preDNAT/untracked "
+                            "policies; forwarded traffic through host endpoints is not modelled",
+                        )
+                        return
 
 
 def _policed_sides(src: Peer, dst: Peer, trace: Trace) -> tuple[bool, bool]:

@@ -71,11 +71,14 @@ class Index:
         self.profiles: Mapping[str, Profile] = ps.profiles
         self.services: Mapping[tuple[str, str], ServiceBackends] = {(s.namespace, s.name): s for s in ps.services}
         self.entity_of: dict[Endpoint, Entity] = {}
+        self.hosts_on: dict[str, list[Endpoint]] = {}  # node -> its host endpoints
         owners: dict[IPAddress, list[Endpoint]] = {}
         entities: list[Entity] = []
         for endpoint in ps.endpoints:
             entity = self.make_entity(endpoint)
             self.entity_of[endpoint] = entity
+            if endpoint.is_host and endpoint.node:
+                self.hosts_on.setdefault(endpoint.node, []).append(endpoint)
             entities.append(entity)
             for address in endpoint.ips:
                 owners.setdefault(address, []).append(endpoint)

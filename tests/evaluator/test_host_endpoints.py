@@ -99,3 +99,13 @@ def test_workload_to_its_own_host_is_accepted_after_the_workload_egress() -> Non
     assert v.allowed and v.ingress is None and v.egress.reason == Reason.PROFILE
     ps = policy_set(endpoints=[H, LOCAL], policies=[gnp("deny-out", "app == 'local'", egress=[Rule(DENY)])])
     assert not ps.evaluate(Flow("x/local", "172.16.0.1", dst_port=8080)).allowed
+
+
+def test_forwarded_traffic_is_not_modelled_and_the_trace_says_so() -> None:
+    pre = gnp("pre", "role == 'node'", ingress=[Rule(DENY)], pre_dnat=True, apply_on_forward=True)
+    ps = policy_set(endpoints=[H, LOCAL], policies=[pre])
+    v = ps.evaluate(Flow(OUTSIDE, "x/local", dst_port=80))
+    assert v.allowed and v.ingress.endpoint == "x/local"
+    assert "forwarded traffic through host endpoints is not modelled" in v.explain()
+    plain = policy_set(endpoints=[H, LOCAL]).evaluate(Flow(OUTSIDE, "x/local", dst_port=80))
+    assert "not modelled" not in plain.explain()
