@@ -211,3 +211,22 @@ def test_ingress_log_rules_do_not_fire_when_egress_drops() -> None:
     assert [(r.direction, r.policy.name) for r in v.logged] == [(Direction.EGRESS, "a-out"), (Direction.INGRESS, "b-in")]
     assert why(v.ingress) == ("Deny", Reason.END_OF_TIER, "default", None, None)
 
+
+
+def test_tiers_in_order_ties_by_name_and_no_order_last() -> None:
+    first = Tier("aaa", 100.0, Action.DENY)
+    second = Tier("bbb", 100.0, Action.DENY)
+    unordered = Tier("early-name", None, Action.DENY)
+    policies = [
+        gnp("in-bbb", "app == 'b'", tier="bbb", ingress=[Rule(ALLOW)]),
+        gnp("in-aaa", "app == 'b'", tier="aaa", ingress=[Rule(DENY)]),
+        gnp("in-unordered", "app == 'b'", tier="early-name", ingress=[Rule(ALLOW)]),
+    ]
+    v = ingress_of_b(*policies, tiers=[first, second, unordered])
+    assert why(v.ingress) == ("Deny", Reason.RULE, "aaa", "in-aaa", 0)
+    v = ingress_of_b(*policies[::2], tiers=[first, second, unordered])
+    assert why(v.ingress) == ("Allow", Reason.RULE, "bbb", "in-bbb", 0)
+    # the default tier (order 1e6) runs before a tier without order
+    v = ingress_of_b(gnp("late", "app == 'b'", tier="early-name", ingress=[Rule(DENY)]),
+                     gnp("default-allow", "app == 'b'", ingress=[Rule(ALLOW)]), tiers=[unordered])
+    assert why(v.ingress) == ("Allow", Reason.RULE, "default", "default-allow", 0)
