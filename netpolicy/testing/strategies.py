@@ -116,6 +116,19 @@ _ICMP_TYPES = (8, 0, 3, 128, 129)
 _ICMP_CODES = (0, 1)
 _PORTED_PROTOCOLS = ("TCP", "UDP", "SCTP", 6, 17, 132)
 _TIER_POOL = ("t1", "t2", "t3")
+_KIND_WEIGHTS = (
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "KubernetesNetworkPolicy",
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "KubernetesNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+)
 _RESERVED_TIERS = frozenset({"default", "kube-admin", "kube-baseline", "adminnetworkpolicy", "baselineadminnetworkpolicy"})
 
 
@@ -763,7 +776,7 @@ def _entity(draw: st.DrawFn, ctx: _RuleContext, family: int, ports: str) -> dict
 def _calico_rule(draw: st.DrawFn, ctx: _RuleContext) -> dict[str, Any]:
     vocab = ctx.vocab
     rule: dict[str, Any] = {"action": draw(st.sampled_from(ctx.allowed_actions))}
-    if draw(st.integers(0, 4)) == 0:
+    if draw(st.integers(0, 2)) == 0:
         return rule  # matches everything: decides for every flow that reaches it
     # Repeated entries weigh the draw towards rules that match often.
     protocol = draw(st.sampled_from((None, None, None, "TCP", "TCP", "UDP", "ICMP", "ICMPv6", "SCTP", 6, 17, 1, 58, "UDPLite", 132, "17", 47)))
@@ -831,7 +844,7 @@ def _calico_policy(draw: st.DrawFn, vocab: Vocabulary, kind: str, name: str, tie
     if namespaced:
         meta["namespace"] = draw(st.sampled_from(vocab.namespaces))
     spec: dict[str, Any] = {}
-    tier = draw(st.sampled_from(("default",) + tuple(tiers)))
+    tier = draw(st.sampled_from(("default",) + tuple(tiers) * 2))
     if tier != "default" or draw(st.booleans()):
         spec["tier"] = tier
     order = draw(st.sampled_from((None, 100, 1000, 10, 1000.5, 2000)))
@@ -870,7 +883,7 @@ def global_network_policies(vocab: Vocabulary | None = None, *, name: str = "gnp
 @st.composite
 def _profile(draw: st.DrawFn, vocab: Vocabulary, name: str, max_rules: int, crd_forms: bool = False) -> Manifest:
     spec: dict[str, Any] = {}
-    actions = ("Allow", "Deny", "Log")  # Pass in a profile differs between dataplanes (§C.3)
+    actions = ("Deny", "Allow", "Log")  # Pass in a profile differs between dataplanes (§C.3)
     for direction in ("ingress", "egress"):
         rules = draw(st.lists(_calico_rule(_RuleContext(vocab, direction, False, actions, profile=True)), min_size=min(1, max_rules), max_size=max_rules))
         if rules:
@@ -903,7 +916,7 @@ def _workload_endpoint(draw: st.DrawFn, vocab: Vocabulary, index: int, profile_n
         "endpoint": "eth0",
         "interfaceName": f"cali{index}",
         "ipNetworks": [f"{ip}/{32 if ':' not in ip else 128}" for ip in ips],
-        "profiles": draw(st.lists(st.sampled_from(profile_names), max_size=2, unique=True)) if profile_names else [],
+        "profiles": draw(st.lists(st.sampled_from(profile_names), min_size=min(1, draw(st.integers(0, 3))), max_size=2, unique=True)) if profile_names else [],
     }
     ports = draw(st.lists(st.sampled_from(vocab.port_names), max_size=2, unique=True))
     if ports:
@@ -1031,8 +1044,9 @@ def _anp_port(draw: st.DrawFn, vocab: Vocabulary) -> dict[str, Any]:
     if kind == "portNumber":
         return {"portNumber": {"protocol": protocol, "port": draw(st.sampled_from(vocab.ports))}}
     if kind == "portRange":
-        start = draw(st.sampled_from(vocab.ports))
-        return {"portRange": {"protocol": protocol, "start": start, "end": min(65535, start + draw(st.sampled_from((1, 100))))}}
+        start, width = draw(st.sampled_from(vocab.ports)), draw(st.sampled_from((1, 100)))
+        start = min(start, 65535 - width)  # start must be below end
+        return {"portRange": {"protocol": protocol, "start": start, "end": start + width}}
     return {"namedPort": draw(st.sampled_from(vocab.port_names))}
 
 
@@ -1045,7 +1059,12 @@ def _anp_rules(draw: st.DrawFn, vocab: Vocabulary, actions: Sequence[str], max_r
                 rule: dict[str, Any] = {"name": f"{direction[:2]}{i}", "action": draw(st.sampled_from(actions))}
                 rule[peers] = draw(st.lists(_anp_peer(vocab, direction == "egress"), min_size=1, max_size=2))
                 if draw(st.booleans()):
-                    rule["ports"] = draw(st.lists(_anp_port(vocab), min_size=1, max_size=2))
+                    ports = draw(st.lists(_anp_port(vocab), min_size=1, max_size=2))
+                    if any("networks" in peer for peer in rule[peers]):
+                        # only pods have named ports: upstream rejects namedPort next to networks peers
+                        ports = [p for p in ports if "namedPort" not in p]
+                    if ports:
+                        rule["ports"] = ports
                 rules.append(rule)
             spec[direction] = rules
 
@@ -1134,9 +1153,10 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
             out.append(draw(_network_set(vocab, f"gset{i}", None, crd)))
     tier_names: list[str] = []
     if "Tier" in args.inventory_kinds and args.max_tiers:
-        tier_names = list(draw(st.lists(st.sampled_from(_TIER_POOL[: args.max_tiers]), max_size=args.max_tiers, unique=True)))
+        tier_names = list(draw(st.lists(st.sampled_from(_TIER_POOL[: args.max_tiers]), min_size=1, max_size=args.max_tiers, unique=True)))
         out.extend(draw(_tier(name, crd)) for name in tier_names)
-    kinds = sorted(args.policy_kinds)
+    # Enforced kinds weigh more than staged ones.
+    kinds = [k for k in _KIND_WEIGHTS if k in args.policy_kinds]
     priorities = iter(draw(st.permutations((0, 1, 5, 10, 50, 100, 999, 1000))))
     has_banp = False
     n_policies = draw(st.integers(args.min_policies, args.max_policies)) if kinds else 0
@@ -1172,7 +1192,7 @@ def manifests(
     inventory: Collection[str] | None = None,
     vocab: st.SearchStrategy[Vocabulary] | None = None,
     max_pods: int = 4,
-    max_policies: int = 4,
+    max_policies: int = 6,
     min_policies: int = 1,
     max_rules: int = 3,
     max_tiers: int = 2,
@@ -1330,7 +1350,7 @@ def _side_choice(plan: _FlowPlan, family: int) -> st.SearchStrategy[Any]:
     endpoints = plan.endpoints[family]
     others = plan.sides[family]
     if endpoints and others:
-        return st.one_of(st.sampled_from(endpoints), st.sampled_from(others))
+        return st.one_of(st.sampled_from(endpoints), st.sampled_from(others), st.sampled_from(endpoints))
     return st.sampled_from(endpoints or others)
 
 
@@ -1341,9 +1361,11 @@ def _flow(draw: st.DrawFn, plan: _FlowPlan, ipv6: bool, protocols: tuple[Any, ..
     families = [f for f in (4, 6) if (plan.sides[f] or plan.endpoints[f]) and (f == 4 or ipv6)]
     if not families:
         raise InvalidArgument("the policy set has no addresses to make flows between")
-    family = draw(st.sampled_from(families))
+    family = draw(st.sampled_from(families + [4] if 4 in families else families))
     src = draw(_side_choice(plan, family))
     dst = draw(_side_choice(plan, family))
+    if dst == src and plan.sides[family] and draw(st.integers(0, 3)):
+        dst = draw(st.sampled_from(plan.sides[family]))  # traffic to itself is never policed
     protocol = draw(st.sampled_from(protocols or (_PROTOCOLS_V4 if family == 4 else _PROTOCOLS_V6)))
     number = protocol_number(protocol)
     kwargs: dict[str, Any] = {}

