@@ -194,7 +194,7 @@ def measure_speed(size: str, n_flows: int, n_pure: int) -> dict[str, Any]:
         code = np.empty(count, np.uint8)
         eg = np.empty(count, np.int32)
         ing = np.empty(count, np.int32)
-        kernel = best_of(lambda: engine.matcher.decide_v4(cols.src4, cols.dst4, cols.key, code, eg, ing))
+        kernel = best_of(lambda: engine.matcher.decide_v4(cols.src4, cols.dst4, cols.key, cols.skey, code, eg, ing))
         out[f"kernel_{name}_per_s"] = count / kernel
         result = engine.evaluate_many({k: v[:2000] for k, v in columns.items()})
         out[f"mismatch_{name}"] = int(sum(bool(a) != v.allowed for a, v in zip(result.allowed, expected)))

@@ -16,7 +16,10 @@ loop:
 * **Local classes.** The policed side of a direction (egress: the source, ingress: the
   destination) is classed by the policies and profiles that apply to its endpoint (§C.2)
   together with its local-role class.
-* **Cells.** ``cells[d][local_class * n_peer[d] + peer_class]`` is a table id. A table is a
+* **Cells.** A local class and a peer class give a table id: the local class lists a few
+  *features* (bit rows over peer classes: does this rule side match that peer); the
+  peer's bits index the local class's small lookup array. When features are not bits (named
+  ports, services) or too many, the lookup array is a dense row over peer classes. A table is a
   sorted list of key starts over the flow key (protocol, destination port or ICMP
   type/code, see :func:`flow_key`) with an outcome id per interval; where rules test
   source ports, an interval holds ``-3 - t`` instead: table ``t`` is then looked up with
@@ -48,6 +51,7 @@ LOCAL_EXTERNAL = -1  #: local class of an address no policed endpoint owns
 LOCAL_FALLBACK = -2  #: local class of an endpoint the tables do not decide
 
 KEY_BITS = 17
+MAX_FEATURES = 63  #: above this many features, a local class gets a dense row
 KEY_LIMIT = 256 << KEY_BITS
 _PORTED = (6, 17, 132, 136)
 _ICMP_PROTOCOLS = (1, 58)
@@ -174,7 +178,18 @@ class Compiled:
         self.v6_peer = np.zeros((2, 1), np.int32)
         self.v6_endpoint = np.full(1, -1, np.int32)
         self.v6_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)
-        self.cells = [np.zeros(0, np.int32), np.zeros(0, np.int32)]  # [egress, ingress]
+        # local classes (egress ones, then ingress ones): how each finds its table per peer
+        self.n_local = (0, 0)
+        self.loc_k = np.zeros(0, np.int32)  # number of features, or -1: a dense row
+        self.loc_feat = np.zeros(0, np.int32)  # offset into feats
+        self.loc_tab = np.zeros(0, np.int32)  # offset into lookup
+        self.loc_n = np.zeros(0, np.int32)  # entries in lookup
+        self.feats = np.zeros(0, np.int32)  # feature ids
+        self.lookup_keys = np.zeros(0, np.uint64)  # feature-bit indexes, sorted per local class
+        self.lookup = np.zeros(0, np.int32)  # table ids
+        self.fallback_table = 0  # a table whose only outcome is FALLBACK
+        self.bits = np.zeros(1, np.uint64)  # feature bit rows over peer classes, ``words`` each
+        self.words = 1
         self.tab_off = np.zeros(0, np.int32)
         self.tab_len = np.zeros(0, np.int32)
         self.tab_keys = np.zeros(0, np.uint32)
@@ -188,10 +203,66 @@ class Compiled:
         self.all_fallback = False  # host endpoints present: every flow goes to the reference
         self.endpoint_local = np.zeros((2, 0), np.int32)  # only meaningful per address
 
+    def check(self) -> None:
+        """Raises ValueError unless every index the matchers follow stays in bounds (the
+        compiled matcher reads without bounds checks)."""
+        n_tables = len(self.tab_off)
+        n_local = self.n_local[0] + self.n_local[1]
+        n_feat = len(self.bits) // max(self.words, 1)
+
+        def bad(what: str) -> None:
+            raise ValueError(f"compiled tables are inconsistent: {what}")
+
+        if len(self.v4_starts) == 0 or int(self.v4_starts[0]) != 0:
+            bad("address intervals must start at 0")
+        for local, peer in ((self.v4_local, self.v4_peer), (self.v6_local, self.v6_peer)):
+            if local.size and (int(local.min()) < -2 or int(local.max()) >= n_local):
+                bad("local class out of range")
+            for d in (0, 1):
+                if peer[d].size and (int(peer[d].min()) < 0 or int(peer[d].max()) >= self.n_peer[d]):
+                    bad("peer class out of range")
+            ego = local[0]
+            if ego.size and int(ego.max()) >= self.n_local[0]:
+                bad("egress local class out of range")
+            ing = local[1]
+            if (ing >= 0).any() and int(ing[ing >= 0].min()) < self.n_local[0]:
+                bad("ingress local class out of range")
+        if max(self.n_peer) > self.words * 64:
+            bad("feature rows too short")
+        k = self.loc_k
+        width = np.where(np.arange(n_local) < self.n_local[0], self.n_peer[0], self.n_peer[1])
+        if n_local:
+            if int(k.max()) > MAX_FEATURES or int(k.min()) < -1:
+                bad("feature count")
+            if ((k < 0) & (self.loc_n != width)).any() or int(self.loc_n.min()) < 1:
+                bad("lookup sizes")
+            if int((self.loc_tab.astype(np.int64) + self.loc_n).max()) > len(self.lookup) or int(self.loc_tab.min()) < 0:
+                bad("lookup out of range")
+            if len(self.lookup_keys) != len(self.lookup):
+                bad("lookup keys")
+            if int((self.loc_feat.astype(np.int64) + np.maximum(k, 0)).max()) > len(self.feats) or int(self.loc_feat.min()) < 0:
+                bad("features out of range")
+        if self.feats.size and (int(self.feats.min()) < 0 or int(self.feats.max()) >= n_feat):
+            bad("feature id out of range")
+        if self.lookup.size and (int(self.lookup.min()) < 0 or int(self.lookup.max()) >= n_tables):
+            bad("table id out of range")
+        if not 0 <= self.fallback_table < n_tables:
+            bad("fallback table")
+        if len(self.hash_keys) != len(self.hash_vals) or len(self.hash_vals) & (len(self.hash_vals) - 1):
+            bad("hash size")
+        if self.hash_vals.size and int(self.hash_vals.max()) >= len(self.v4_starts):
+            bad("hash value")
+        if n_tables and (int(self.tab_len.min()) < 1 or int((self.tab_off.astype(np.int64) + self.tab_len).max()) > len(self.tab_keys)):
+            bad("table out of range")
+        if self.tab_keys.size and any(int(self.tab_keys[o]) != 0 for o in self.tab_off.tolist()):
+            bad("tables must start at key 0")
+        if self.tab_out.size and (int(self.tab_out.max()) >= len(self.out_allow) or -3 - int(self.tab_out.min()) >= n_tables):
+            bad("outcome out of range")
+
     @property
     def nbytes(self) -> int:
         arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
-        return sum(a.nbytes for a in arrays) + sum(c.nbytes for c in self.cells)
+        return sum(a.nbytes for a in arrays)
 
 
 class _Node:
@@ -235,7 +306,7 @@ class _Compiler:
         self.nodes: dict[tuple[int, int, int], _Node] = {}
         self._label_maps: list[Any] = []
         self._label_ids: dict[frozenset[tuple[str, str]], int] = {}
-        self._match_cache: dict[Any, list[bool]] = {}
+        self._match_cache: dict[Any, np.ndarray] = {}
         self._by_key: dict[str, set[int]] | None = None
         self._by_value: dict[tuple[str, str], set[int]] = {}
 
@@ -283,7 +354,7 @@ class _Compiler:
             found = set(allowed) if found is None else found & allowed
         return found
 
-    def _matches(self, selector: Any) -> list[bool]:
+    def _matches(self, selector: Any) -> np.ndarray:
         """Whether ``selector`` matches each distinct label map (cached). Every label map
         is known before the first call."""
         try:
@@ -296,12 +367,10 @@ class _Compiler:
         if cached is None:
             candidates = self._candidates(selector)
             maps = self._label_maps
-            if candidates is None:
-                cached = [bool(selector.matches(m)) for m in maps]
-            else:
-                cached = [False] * len(maps)
-                for lid in candidates:
-                    cached[lid] = bool(selector.matches(maps[lid]))
+            cached = np.zeros(len(maps), np.bool_)
+            for lid in range(len(maps)) if candidates is None else candidates:
+                if selector.matches(maps[lid]):
+                    cached[lid] = True
             self._match_cache[selector_key] = cached
         return cached
 
@@ -348,6 +417,9 @@ class _Compiler:
         )
         self._roles(role_sides)
         self._side_rows: dict[int, np.ndarray] = {}
+        self._row_top: dict[int, int] = {}
+        self._feature_ids: dict[tuple[int, int], int] = {}
+        self._feature_rows: list[np.ndarray] = []
         self._keep: list[Any] = []
         self._port_sets: dict[Any, int] = {}
         self._port_set_list: list[Any] = []
@@ -357,6 +429,7 @@ class _Compiler:
         self._table_memo: dict[Any, int] = {}
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
+        self._fallback_table = self._intern_table(((0,), (FALLBACK,)))
         self._keys_cache: dict[tuple[int, int, int], Intervals | None] = {}
         self._structures: dict[int, list[int]] = {}
         self._build_directions()
@@ -368,6 +441,8 @@ class _Compiler:
             for ip in endpoint.ips:
                 node = self._node(ip)
                 node.endpoint = eid if node.endpoint == -1 else -3  # -3: shared address
+        ep_labels = np.array(self.ep_labels, np.int64)
+        ns_labels = np.array(self.ns_labels, np.int64)
         selectors: dict[Any, None] = {}
         triples: dict[tuple[str, int | None, Any], None] = {}
         services: dict[tuple[str, str], None] = {}
@@ -386,14 +461,12 @@ class _Compiler:
         for selector in selectors:
             atom = self._atom(("sel", selector))
             hits = self._matches(selector)
-            for eid, endpoint in enumerate(self.endpoints):
-                if hits[self.ep_labels[eid]]:
-                    for ip in endpoint.ips:
-                        self._node(ip).atoms.add(atom)
-            for nid, netset in enumerate(self.ps.network_sets):
-                if hits[self.ns_labels[nid]]:
-                    for net in netset.nets:
-                        self._node(net).atoms.add(atom)
+            for eid in np.flatnonzero(hits[ep_labels]).tolist():
+                for ip in self.endpoints[eid].ips:
+                    self._node(ip).atoms.add(atom)
+            for nid in np.flatnonzero(hits[ns_labels]).tolist():
+                for net in self.ps.network_sets[nid].nets:
+                    self._node(net).atoms.add(atom)
         # Named ports: per (name, selector) the (protocol, port) pairs at each endpoint IP;
         # the rule's protocol filter is applied later on the key space.
         for name, _, selector in triples:
@@ -578,6 +651,7 @@ class _Compiler:
                 )
                 row[cid] = 2 + self._port_set_id(value)
         self._side_rows[key] = row
+        self._row_top[id(row)] = int(row.max()) if len(row) else 0
         return row
 
     def _family_ok(self, rule: Rule) -> tuple[bool, bool]:
@@ -645,6 +719,7 @@ class _Compiler:
         for eid, lid in enumerate(ep_labels):
             verdict_ref[eid] = any(hits[lid] for hits in staged_hits)
         out.verdict_by_reference = verdict_ref
+        specs: list[list[tuple[list[int], list[tuple[int, int]]]]] = []
         for d_index, direction in enumerate((Direction.EGRESS, Direction.INGRESS)):
             sigma_ids: dict[Any, int] = {}
             sigmas: list[Any] = []
@@ -664,8 +739,8 @@ class _Compiler:
                 ep_sigma[eid] = sid
             local_ids: dict[tuple[int, int], int] = {}
             local_role = self.role_of[0 if d_index == 0 else 3]
-            rows: list[np.ndarray] = []
-            row_memo: dict[Any, np.ndarray] = {}
+            rows: list[tuple[list[int], list[tuple[int, int]]]] = []
+            row_memo: dict[Any, Any] = {}
             sigma_rules = [self._sigma_rules(s, direction) for s in sigmas]
             for family in (4, 6):
                 starts, classes, owners = self.per_family[family]
@@ -691,11 +766,36 @@ class _Compiler:
                     if d_index == 0:
                         out.v6_local = np.zeros((2, len(starts)), np.int32)
                     out.v6_local[d_index] = local
-            out.cells[d_index] = (
-                np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
-            )
+            specs.append(rows)
         # address arrays
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
+        # local classes: egress ones first, then ingress ones (one id space)
+        n_egress = len(specs[0])
+        for local in (out.v4_local, out.v6_local):
+            local[1] = np.where(local[1] >= 0, local[1] + n_egress, local[1])
+        every = specs[0] + specs[1]
+        out.n_local = (n_egress, len(specs[1]))
+        out.loc_k = np.array([len(f) if f != [-1] else -1 for f, _ in every], np.int32)
+        out.loc_feat = np.zeros(len(every), np.int32)
+        out.loc_tab = np.zeros(len(every), np.int32)
+        out.loc_n = np.array([len(lookup) for _, lookup in every], np.int32)
+        feats: list[int] = []
+        for lid, (f, _) in enumerate(every):
+            out.loc_feat[lid] = len(feats)
+            if f != [-1]:
+                feats.extend(f)
+        out.loc_tab[1:] = np.cumsum(out.loc_n)[:-1] if len(every) else []
+        out.feats = np.array(feats, np.int32)
+        total = int(out.loc_n.sum())
+        out.lookup_keys = np.fromiter((k for _, lookup in every for k, _ in lookup), np.uint64, count=total)
+        out.lookup = np.fromiter((t for _, lookup in every for _, t in lookup), np.int32, count=total)
+        out.fallback_table = self._fallback_table
+        words = (max(out.n_peer) + 63) // 64
+        out.words = words
+        bits = np.zeros((max(len(self._feature_rows), 1), words * 64), np.bool_)
+        for fid, row in enumerate(self._feature_rows):
+            bits[fid, : len(row)] = row
+        out.bits = np.packbits(bits, axis=1, bitorder="little").view(np.uint64).reshape(-1)
         s4, c4, o4 = self.per_family[4]
         out.v4_starts = np.array(s4, np.uint32)
         out.v4_peer = np.stack([self.role_of[1][c4], self.role_of[2][c4]]).astype(np.int32)
@@ -726,14 +826,18 @@ class _Compiler:
         return rules
 
     def _cell_row(
-        self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, np.ndarray]
-    ) -> np.ndarray:
-        """Table ids over every peer class, for a local endpoint signature and address class."""
+        self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, Any]
+    ) -> tuple[list[int], list[tuple[int, int]]]:
+        """How a local class (endpoint signature and address class) finds its table for
+        each peer class: (features, lookup). With features f_0..f_k-1 (peer bit rows),
+        peer ``p`` has index ``sum(bit(f_j, p) << j)`` and ``lookup`` holds (index, table)
+        pairs sorted by index, for the indexes that occur; with features ``[-1]`` the
+        lookup is a dense row (p, table) over every peer (when peer values are not bits)."""
         egress = direction is Direction.EGRESS
         family = int(self.class_family[cid])
         local_role, peer_role = (0, 1) if egress else (3, 2)
         rcid = int(self.role_of[local_role][cid])
-        live: list[tuple[int, int, np.ndarray]] = []
+        live: list[tuple[int, int, np.ndarray, int]] = []
         for pos, (_, rule, _, _, _) in enumerate(rules):
             if rule is None:
                 continue
@@ -745,30 +849,55 @@ class _Compiler:
             lval = int(self._side_row(local_side, local_role)[rcid])
             if lval == 0:
                 continue
-            live.append((pos, lval, self._side_row(peer_side, peer_role)))
-        memo_key = (sid, direction, family, tuple((pos, lval) for pos, lval, _ in live))
+            prow = self._side_row(peer_side, peer_role)
+            top = self._row_top[id(prow)]
+            if top == 0:
+                continue  # matches no peer
+            live.append((pos, lval, prow, top))
+        memo_key = (sid, direction, family, tuple((pos, lval) for pos, lval, _, _ in live))
         found = memo.get(memo_key)
         if found is not None:
-            return found
+            return found  # type: ignore[no-any-return]
         n = len(self.role_atoms[peer_role])
-        group = np.zeros(n, np.int64)
-        span = 1
-        for _, _, prow in live:
-            top = int(prow.max()) + 1 if n else 1
-            if span * top >= (1 << 62):
-                _, group = np.unique(group, return_inverse=True)
-                group = group.astype(np.int64)
-                span = int(group.max()) + 1 if n else 1
-            group = group * top + prow
-            span *= top
-        uniq, first, inverse = np.unique(group, return_index=True, return_inverse=True)
-        tids = np.empty(len(uniq), np.int32)
-        for g, rep in enumerate(first):
-            column = tuple((pos, lval, int(prow[rep])) for pos, lval, prow in live if prow[rep] != 0)
-            tids[g] = self._table(sid, rules, column, direction, egress)
-        row = tids[inverse.reshape(-1)]
-        memo[memo_key] = row
-        return row
+        features: dict[int, np.ndarray] = {}
+        for _, _, prow, _ in live:
+            features.setdefault(id(prow), prow)
+        binary = all(top == 1 for _, _, _, top in live) and len(features) <= MAX_FEATURES
+        if binary:
+            group = np.zeros(n, np.int64)
+            for j, prow in enumerate(features.values()):
+                group |= prow.astype(np.int64) << j
+        else:
+            group = np.zeros(n, np.int64)
+            span = 1
+            for _, _, prow, top in live:
+                if span * (top + 1) >= (1 << 62):
+                    _, group = np.unique(group, return_inverse=True)
+                    group = group.reshape(-1).astype(np.int64)
+                    span = int(group.max()) + 1 if n else 1
+                group = group * (top + 1) + prow
+                span *= top + 1
+        uniq, first = np.unique(group, return_index=True)
+        tids: list[int] = []
+        for rep in first.tolist():
+            column = tuple((pos, lval, int(prow[rep])) for pos, lval, prow, _ in live if prow[rep] != 0)
+            tids.append(self._table(sid, rules, column, direction, egress))
+        if binary:
+            lookup = list(zip(uniq.tolist(), tids))  # sorted by feature bits
+            feature_ids = [self._feature_id(peer_role, key, prow) for key, prow in features.items()]
+        else:
+            index = np.searchsorted(uniq, group)
+            lookup = list(enumerate(np.array(tids, np.int32)[index].tolist()))
+            feature_ids = [-1]
+        found = memo[memo_key] = (feature_ids, lookup)
+        return found
+
+    def _feature_id(self, role: int, key: int, row: np.ndarray) -> int:
+        found = self._feature_ids.get((role, key))
+        if found is None:
+            found = self._feature_ids[(role, key)] = len(self._feature_rows)
+            self._feature_rows.append(row.astype(np.bool_))
+        return found
 
     def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
         key = (sid, direction, column)

@@ -2,8 +2,9 @@
 
 Same API as the compiled twin ``netpolicy._fastmatch``: a :class:`Matcher` built from a
 :class:`netpolicy._compile.Compiled`, with ``decide_v4`` (a batch, written into
-caller-supplied arrays) and ``decide_one_v4``. Codes: 0 deny, 1 allow, 2 ask the
-reference evaluator. Side outcomes: an outcome id, ``FALLBACK`` (-1) or ``NONE`` (-2).
+caller-supplied arrays), ``decide_one_v4`` and ``decide_classes``. Codes: 0 deny, 1
+allow, 2 ask the reference evaluator. Side outcomes: an outcome id, ``FALLBACK`` (-1) or
+``NONE`` (-2). The tables are described in :mod:`netpolicy._compile`.
 """
 
 from __future__ import annotations
@@ -26,49 +27,101 @@ class Matcher:
 
     def __init__(self, compiled: Any) -> None:
         c = compiled
+        c.check()
         self._starts = np.ascontiguousarray(c.v4_starts, np.uint32)
-        self._peer_e = np.ascontiguousarray(c.v4_peer[0], np.int32)  # as an egress destination
-        self._peer_i = np.ascontiguousarray(c.v4_peer[1], np.int32)  # as an ingress source
         self._ep = np.ascontiguousarray(c.v4_endpoint, np.int32)
         self._local_e = np.ascontiguousarray(c.v4_local[0], np.int32)
         self._local_i = np.ascontiguousarray(c.v4_local[1], np.int32)
-        self._cell_e = np.ascontiguousarray(c.cells[0], np.int32)
-        self._cell_i = np.ascontiguousarray(c.cells[1], np.int32)
+        self._peer_e = np.ascontiguousarray(c.v4_peer[0], np.int32)  # as an egress destination
+        self._peer_i = np.ascontiguousarray(c.v4_peer[1], np.int32)  # as an ingress source
+        self._k = np.ascontiguousarray(c.loc_k, np.int32)
+        self._feat_off = np.ascontiguousarray(c.loc_feat, np.int32)
+        self._tab_off = np.ascontiguousarray(c.loc_tab, np.int32)
+        self._tab_n = np.ascontiguousarray(c.loc_n, np.int32)
+        self._lookup_keys = np.ascontiguousarray(c.lookup_keys, np.uint64)
+        self._fallback_table = int(c.fallback_table)
+        self._feats = np.ascontiguousarray(c.feats, np.int32)
+        self._lookup_arr = np.ascontiguousarray(c.lookup, np.int32)
+        self._bits = np.ascontiguousarray(c.bits, np.uint64)
+        self._words = int(c.words)
+        self._n_local = int(c.n_local[0] + c.n_local[1])
+        self._n_e, self._n_i = int(c.n_peer[0]), int(c.n_peer[1])
+        self._n_egress = int(c.n_local[0])
         self._gkeys = np.ascontiguousarray(c.tab_gkeys, np.uint64)
         self._out = np.ascontiguousarray(c.tab_out, np.int32)
         self._allow = np.ascontiguousarray(c.out_allow, np.uint8)
-        self._n_e, self._n_i = int(c.n_peer[0]), int(c.n_peer[1])
         # scalar path: plain lists are faster than numpy scalars
         self._l_starts = self._starts.tolist()
-        self._l_peer_e = self._peer_e.tolist()
-        self._l_peer_i = self._peer_i.tolist()
         self._l_ep = self._ep.tolist()
         self._l_local_e = self._local_e.tolist()
         self._l_local_i = self._local_i.tolist()
+        self._l_peer_e = self._peer_e.tolist()
+        self._l_peer_i = self._peer_i.tolist()
+        self._l_k = self._k.tolist()
+        self._l_feat_off = self._feat_off.tolist()
+        self._l_tab_off = self._tab_off.tolist()
+        self._l_feats = self._feats.tolist()
+        self._l_lookup = self._lookup_arr.tolist()
+        self._l_lookup_keys = self._lookup_keys.tolist()
+        self._l_tab_n = self._tab_n.tolist()
+        self._l_bits = self._bits.tolist()
         self._l_off = c.tab_off.tolist()
         self._l_len = c.tab_len.tolist()
         self._l_keys = c.tab_keys.tolist()
         self._l_out = self._out.tolist()
         self._l_allow = self._allow.tolist()
 
-    def _side(
-        self, local: np.ndarray, cell: np.ndarray, width: int, peer_cls: np.ndarray, keys: np.ndarray, skeys: np.ndarray
-    ) -> np.ndarray:
+    # -- many flows (numpy) ------------------------------------------------------------------
+
+    def _tables(self, local: np.ndarray, peer: np.ndarray) -> np.ndarray:
+        """The table of each (local class, peer class) pair."""
+        k = self._k[local]
+        off = self._tab_off[local].astype(np.int64)
+        out = np.empty(len(local), np.int32)
+        dense = k < 0
+        out[dense] = self._lookup_arr[off[dense] + peer[dense]]
+        sparse = np.flatnonzero(~dense)
+        if len(sparse):
+            ks, offs, ps = k[sparse], off[sparse], peer[sparse]
+            idx = np.zeros(len(sparse), np.uint64)
+            word = (ps >> 6).astype(np.int64)
+            shift = (ps & 63).astype(np.uint64)
+            feat_off = self._feat_off[local[sparse]]
+            for j in range(int(ks.max()) if len(ks) else 0):
+                on = np.flatnonzero(ks > j)
+                f = self._feats[feat_off[on] + j].astype(np.int64)
+                bit = (self._bits[f * self._words + word[on]] >> shift[on]) & np.uint64(1)
+                idx[on] |= bit << np.uint64(j)
+            # binary search of idx among each local class's sorted keys
+            lo = offs.copy()
+            hi = offs + self._tab_n[local[sparse]]
+            while True:
+                open_ = hi - lo > 1
+                if not open_.any():
+                    break
+                mid = (lo + hi) >> 1
+                go = open_ & (self._lookup_keys[np.where(open_, mid, lo)] <= idx)
+                lo = np.where(go, mid, lo)
+                hi = np.where(open_ & ~go, mid, hi)
+            hit = self._lookup_keys[lo] == idx
+            out[sparse] = np.where(hit, self._lookup_arr[lo], self._fallback_table)
+        return out
+
+    def _find_many(self, tables: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        g = (tables.astype(np.uint64) << np.uint64(32)) | keys.astype(np.uint64)
+        return self._out[np.searchsorted(self._gkeys, g, side="right") - 1]
+
+    def _side(self, local: np.ndarray, peer: np.ndarray, keys: np.ndarray, skeys: np.ndarray) -> np.ndarray:
         out = np.where(local == -1, _NONE, _FALLBACK).astype(np.int32)
         has = np.flatnonzero(local >= 0)
         if len(has):
-            idx = local[has].astype(np.int64) * width + peer_cls[has]
-            found = self._find_many(cell[idx], keys[has])
+            found = self._find_many(self._tables(local[has], peer[has]), keys[has])
             second = found <= -3  # a source-port table
             if second.any():
                 inner = self._find_many(-3 - found[second], skeys[has][second])
                 found[second] = np.where(inner <= -3, _FALLBACK, inner)
             out[has] = found
         return out
-
-    def _find_many(self, tables: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        g = (tables.astype(np.uint64) << np.uint64(32)) | keys.astype(np.uint64)
-        return self._out[np.searchsorted(self._gkeys, g, side="right") - 1]
 
     def decide_v4(
         self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, skeys: np.ndarray,
@@ -81,8 +134,8 @@ class Matcher:
             raise ValueError("all arrays must have the same length")
         si = np.searchsorted(self._starts, src, side="right") - 1
         di = np.searchsorted(self._starts, dst, side="right") - 1
-        e = self._side(self._local_e[si], self._cell_e, self._n_e, self._peer_e[di], keys, skeys)
-        i = self._side(self._local_i[di], self._cell_i, self._n_i, self._peer_i[si], keys, skeys)
+        e = self._side(self._local_e[si], self._peer_e[di], keys, skeys)
+        i = self._side(self._local_i[di], self._peer_i[si], keys, skeys)
         sep = self._ep[si]
         self_flow = (sep >= 0) & (sep == self._ep[di])
         e[self_flow] = _NONE  # an endpoint to itself: allowed without evaluation
@@ -94,6 +147,29 @@ class Matcher:
         code[:] = result
         eg[:] = e
         ing[:] = i
+
+    # -- one flow ------------------------------------------------------------------------------
+
+    def _table(self, local: int, peer: int) -> int:
+        k = self._l_k[local]
+        off = self._l_tab_off[local]
+        if k < 0:
+            return int(self._l_lookup[off + peer])
+        idx = 0
+        fo = self._l_feat_off[local]
+        word, shift = peer >> 6, peer & 63
+        for j in range(k):
+            f = self._l_feats[fo + j]
+            idx |= ((self._l_bits[f * self._words + word] >> shift) & 1) << j
+        lo, hi = off, off + self._l_tab_n[local]
+        keys = self._l_lookup_keys
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if keys[mid] <= idx:
+                lo = mid
+            else:
+                hi = mid
+        return int(self._l_lookup[lo]) if keys[lo] == idx else self._fallback_table
 
     def _lookup(self, table: int, key: int, skey: int) -> int:
         found = self._lookup1(table, key)
@@ -128,11 +204,13 @@ class Matcher:
 
     def decide_one_v4(self, src: int, dst: int, key: int, skey: int) -> tuple[int, int, int]:
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""
+        if not (0 <= src < (1 << 32) and 0 <= dst < (1 << 32)):
+            raise OverflowError("IPv4 addresses are 0 to 2**32-1")
         si = self._find(src)
         di = self._find(dst)
         sep = self._l_ep[si]
         if sep >= 0 and sep == self._l_ep[di]:
-            return CODE_ALLOW, _NONE, _NONE
+            return CODE_ALLOW, _NONE, _NONE  # an endpoint to itself: allowed without evaluation
         return self.decide_classes(
             self._l_local_e[si], self._l_peer_i[si], self._l_local_i[di], self._l_peer_e[di], key, skey
         )
@@ -144,17 +222,16 @@ class Matcher:
         class, the destination's ingress local class and egress peer class (any family)."""
         if not (0 <= peer_s < self._n_i and 0 <= peer_d < self._n_e):
             raise ValueError("peer class out of range")
-        for local, cell, width in ((local_e, self._cell_e, self._n_e), (local_i, self._cell_i, self._n_i)):
-            if local < -2 or (local >= 0 and (local + 1) * width > len(cell)):
-                raise ValueError("local class out of range")
+        if not (-2 <= local_e < self._n_egress and (local_i < 0 and local_i >= -2 or self._n_egress <= local_i < self._n_local)):
+            raise ValueError("local class out of range")
         if not (0 <= key < (1 << 32) and 0 <= skey < (1 << 32)):
             raise ValueError("key out of range")
         if local_e >= 0:
-            e = self._lookup(int(self._cell_e[local_e * self._n_e + peer_d]), key, skey)
+            e = self._lookup(self._table(local_e, peer_d), key, skey)
         else:
             e = _NONE if local_e == -1 else _FALLBACK
         if local_i >= 0:
-            i = self._lookup(int(self._cell_i[local_i * self._n_i + peer_s]), key, skey)
+            i = self._lookup(self._table(local_i, peer_s), key, skey)
         else:
             i = _NONE if local_i == -1 else _FALLBACK
         if e == _FALLBACK or i == _FALLBACK:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 import ipaddress
+import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
@@ -23,12 +24,12 @@ from .errors import PolicyError
 from .evaluate import explain_steps
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
-from .verdict import Decision, RuleRef, Verdict
+from .verdict import Decision, RuleRef, Step, Verdict
 
 if TYPE_CHECKING:
     from .policyset import PolicySet
 
-__all__ = ["BatchResult", "Engine", "engine_for", "ACTION_DENY", "ACTION_ALLOW", "COLUMNS"]
+__all__ = ["BatchResult", "Engine", "engine_for", "evaluate", "ACTION_DENY", "ACTION_ALLOW", "COLUMNS"]
 
 ACTION_DENY = 0  #: action code of a denied flow
 ACTION_ALLOW = 1  #: action code of an allowed flow
@@ -36,6 +37,8 @@ COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_
 _PORTED = np.array([6, 17, 132, 136])
 _ICMP = np.array([1, 58])
 _V4_LIMIT = 1 << 32
+_V4 = ipaddress.IPv4Address
+_ALLOW, _DENY = Action.ALLOW, Action.DENY
 
 Reference = Callable[["PolicySet", Flow], Verdict]
 
@@ -57,8 +60,10 @@ class Engine:
         self.decisions = [d for d, _ in c.outcomes]
         self.logged = [logs for _, logs in c.outcomes]
         self.by_reference = c.verdict_by_reference.tolist()
+        self.owner4 = {value: eid for (family, value), eid in self.owner.items() if family == 4}
+        self._all_fallback = c.all_fallback
         self.allows = c.out_allow.tolist()
-        self._decision_cache: dict[tuple[int, int], Decision] = {}
+        self._decision_cache: dict[int, Decision] = {}
 
     @property
     def ps(self) -> PolicySet:
@@ -140,7 +145,26 @@ class Engine:
 
     def evaluate(self, flow: Flow) -> Verdict:
         """The verdict on ``flow``: from the tables, else from the reference evaluator."""
-        if self.compiled.all_fallback:
+        src, dst = flow.src, flow.dst
+        if type(src) is _V4 and type(dst) is _V4 and not self._all_fallback:
+            # the common case, kept short: two IPv4 addresses
+            protocol = flow.protocol
+            if protocol != 58:
+                s, d = src._ip, dst._ip  # int(address), without the call
+                icmp_type = flow.icmp_type
+                if icmp_type is None:
+                    key = (protocol << KEY_BITS) | (flow.dst_port or 0)
+                else:
+                    code_ = flow.icmp_code
+                    key = (protocol << KEY_BITS) | ((icmp_type + 1) * 257 + (0 if code_ is None else code_ + 1))
+                code, e, i = self.matcher.decide_one_v4(s, d, key, (protocol << KEY_BITS) | (flow.src_port or 0))
+                if code != 2:
+                    sep = self.owner4.get(s, -1)
+                    dep = self.owner4.get(d, -1)
+                    if not ((sep >= 0 and self.by_reference[sep]) or (dep >= 0 and self.by_reference[dep])):
+                        return self.verdict(flow, code, e, i, sep, dep)
+            return self.reference(flow)
+        if self._all_fallback:
             return self.reference(flow)
         sides = self.sides(flow)
         if sides is None:
@@ -168,12 +192,14 @@ class Engine:
         if i >= 0 and (e < 0 or self.allows[e]):
             logged += self.logged[i]
         return Verdict(
-            flow, Action.ALLOW if code == 1 else Action.DENY, egress, ingress, logged,
-            replay=functools.partial(explain_steps, self.ps, flow),
+            flow, _ALLOW if code == 1 else _DENY, egress, ingress, logged, None, (), functools.partial(self._replay, flow)
         )
 
+    def _replay(self, flow: Flow) -> tuple[Step, ...]:
+        return explain_steps(self.ps, flow)
+
     def _decision(self, endpoint: int, outcome: int) -> Decision:
-        key = (endpoint, outcome)
+        key = (endpoint << 32) | outcome
         found = self._decision_cache.get(key)
         if found is None:
             found = attrs.evolve(self.decisions[outcome], endpoint=self.compiled.endpoints[endpoint].key)
@@ -489,3 +515,30 @@ def engine_for(ps: PolicySet, reference: Reference) -> Engine:
             if engine is None:
                 engine = _ENGINES[ps] = Engine(ps, reference)
     return engine
+
+
+#: ``evaluate`` compiles a PolicySet's tables once it has decided this many flows with
+#: the reference evaluator (compiling pays off only over many flows). The environment
+#: variable NETPOLICY_COMPILE_AFTER overrides it (1: always use the tables; tests).
+COMPILE_AFTER = max(1, int(os.environ.get("NETPOLICY_COMPILE_AFTER", "64") or 64))
+_CALLS: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+
+
+def _reference(ps: PolicySet, flow: Flow) -> Verdict:
+    from .evaluate import evaluate as reference
+
+    return reference(ps, flow)
+
+
+def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
+    """``PolicySet.evaluate``: the tables decide once compiled (by ``evaluate_many``,
+    ``matrix`` or after :data:`COMPILE_AFTER` flows); until then, and for whatever the
+    tables do not express, the reference evaluator. Both give equal verdicts."""
+    engine = _ENGINES.get(ps)
+    if engine is None:
+        calls = _CALLS.get(ps, 0) + 1
+        if calls < COMPILE_AFTER:
+            _CALLS[ps] = calls
+            return _reference(ps, flow)
+        engine = engine_for(ps, _reference)
+    return engine.evaluate(flow)
