@@ -234,7 +234,10 @@ def convert_pod(root: Field, meta: Meta, inventory: Inventory) -> Iterable[objec
     if host_network is True:
         return []  # shares the node's network: not a workload endpoint (§A.6)
     if phase in ("Succeeded", "Failed"):
-        ips = []  # a finished pod has no IPs
+        return []  # a finished pod has no IPs, and Calico has no endpoint for it
+    if not ips:
+        status.warn(f"Pod {meta.namespace}/{meta.name} has no IP address yet (status.podIP): not an endpoint")
+        return []
     endpoint = Endpoint(
         labels=meta.labels,
         namespace=meta.namespace,

@@ -67,7 +67,8 @@ def test_names(kind: str, name: str, ok: bool) -> None:
 
 def test_namespace_defaults_to_default() -> None:
     ps = netpolicy.loads(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: ''}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {podIP: 10.0.0.1}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: ''}\nstatus: {podIP: 10.0.0.2}\n"
     )
     assert sorted(e.key for e in ps.endpoints) == ["default/a", "default/b"]
     assert "kns.default" in ps.profiles
@@ -106,13 +107,13 @@ def test_bad_labels(labels: str, message: str) -> None:
 
 
 def test_good_labels() -> None:
-    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {'app.kubernetes.io/name': web, empty: '', 'x_y.z': 'A-1_b.c'}\n"
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {'app.kubernetes.io/name': web, empty: '', 'x_y.z': 'A-1_b.c'}\nstatus: {podIP: 10.0.0.1}\n"
     assert netpolicy.loads(text).endpoints[0].labels == {"app.kubernetes.io/name": "web", "empty": "", "x_y.z": "A-1_b.c"}
 
 
 def test_annotations_must_be_strings_but_are_otherwise_ignored() -> None:
     assert "expected a string" in one("apiVersion: v1\nkind: Pod\nmetadata: {name: a, annotations: {a: 1}}\n")
-    ps = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a, annotations: {'x/y': '{}'}}\n")
+    ps = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a, annotations: {'x/y': '{}'}}\nstatus: {podIP: 10.0.0.1}\n")
     assert ps.warnings == ()
 
 
@@ -164,7 +165,7 @@ def test_known_kind_under_another_api_version_is_unknown() -> None:
 
 
 def test_unknown_kind_in_list_not_strict() -> None:
-    text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n"
+    text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, status: {podIP: 10.0.0.1}}\n"
     ps = netpolicy.loads(text, strict=False)
     assert [e.key for e in ps.endpoints] == ["default/p"]
     assert ps.warnings == ("<input>:4 (document 1): unknown kind 'Service' (apiVersion 'v1'); skipped",)

@@ -108,7 +108,7 @@ def test_pod_inherits_namespace_and_service_account_labels() -> None:
 
 
 def test_pod_service_account_defaults() -> None:
-    base = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"
+    base = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 10.0.0.1}\n"
     (pod,) = netpolicy.loads(base).endpoints
     assert pod.service_account == "default" and pod.profiles == ("kns.x", "ksa.x.default")
     (pod,) = netpolicy.loads(base + "spec: {serviceAccount: legacy}\n").endpoints
@@ -116,14 +116,18 @@ def test_pod_service_account_defaults() -> None:
 
 
 @pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
-def test_finished_pod_has_no_ips(phase: str) -> None:
-    (pod,) = load(POD.replace("phase: Running", f"phase: {phase}")).endpoints
-    assert pod.ips == ()
+def test_finished_pod_is_not_an_endpoint(phase: str) -> None:
+    ps = load(POD.replace("phase: Running", f"phase: {phase}"))
+    assert ps.endpoints == () and ps.warnings == ()
+    assert "kns.shop" in ps.profiles
 
 
-def test_pending_pod_without_ip() -> None:
-    (pod,) = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {phase: Pending}\n").endpoints
-    assert pod.ips == ()
+def test_pod_without_ip_is_not_an_endpoint() -> None:
+    ps = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {phase: Pending}\n")
+    assert ps.endpoints == ()
+    assert ps.warnings == (
+        "<input>:4: Pod default/a has no IP address yet (status.podIP): not an endpoint (Pod a, status)",
+    )
 
 
 def test_host_network_pod_is_not_an_endpoint() -> None:
@@ -157,7 +161,7 @@ def test_pod_port_problems() -> None:
 
 def test_pod_port_with_other_protocol_is_skipped_with_a_warning() -> None:
     ps = netpolicy.loads(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, ports: [{containerPort: 5, name: x, protocol: ICMP}]}]}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, ports: [{containerPort: 5, name: x, protocol: ICMP}]}]}\nstatus: {podIP: 10.0.0.1}\n"
     )
     assert ps.endpoints[0].named_ports == ()
     assert ps.warnings == (
@@ -166,7 +170,7 @@ def test_pod_port_with_other_protocol_is_skipped_with_a_warning() -> None:
 
 
 def test_pod_unknown_spec_fields_warn() -> None:
-    ps = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [], colour: red}\n")
+    ps = netpolicy.loads("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [], colour: red}\nstatus: {podIP: 10.0.0.1}\n")
     assert ps.warnings == ("<input>:4: unknown field 'colour' ignored (Pod a, spec.colour)",)
 
 

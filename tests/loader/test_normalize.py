@@ -135,6 +135,7 @@ def test_profile_document_replaces_synthesized_one() -> None:
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: x}
+        status: {podIP: 10.0.0.1}
         """
     )
     assert dict(ps.profiles["kns.x"].labels_to_apply) == {"pcns.team": "b"}
@@ -184,6 +185,7 @@ def test_pods_without_namespace_documents_behave_as_in_a_cluster() -> None:
         apiVersion: v1
         kind: Pod
         metadata: {name: a, namespace: shop}
+        status: {podIP: 10.0.0.1}
         ---
         apiVersion: projectcalico.org/v3
         kind: GlobalNetworkPolicy

@@ -89,7 +89,7 @@ def test_from_objects_does_not_modify_its_inputs() -> None:
     import yaml
 
     objects = list(yaml.safe_load_all(SMALL))
-    objects.append({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "extra"}}]})
+    objects.append({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "extra"}, "status": {"podIP": "10.250.0.1"}}]})
     before = copy.deepcopy(objects)
     loaded = netpolicy.from_objects(objects)
     assert objects == before

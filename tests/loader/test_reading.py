@@ -318,7 +318,7 @@ def test_load_files_and_directories_recursively_sorted(tmp_path) -> None:  # typ
     (tmp_path / "a.yaml").write_text(NS.format(name="x"))
     (tmp_path / "b" / "pod.yml").write_text(POD.format(name="a", ns="x", ip="10.0.0.1"))
     (tmp_path / "b" / "deeper" / "pod.json").write_text(
-        json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b", "namespace": "x"}})
+        json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b", "namespace": "x"}, "status": {"podIP": "10.0.0.2"}})
     )
     (tmp_path / "b" / "notes.txt").write_text("not a manifest")
     ps = netpolicy.load(tmp_path)
