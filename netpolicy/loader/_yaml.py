@@ -308,6 +308,8 @@ class _Locator:
                 node = self.loader.get_node()
                 self.next += 1
                 if self.next - 1 == index:
+                    if len(self.nodes) >= 32:  # keep memory bounded: problems come a document at a time
+                        del self.nodes[next(iter(self.nodes))]
                     self.nodes[index] = node
                     return node
         except Exception:  # the text is broken further on; nothing to find there
