@@ -213,7 +213,9 @@ class Index:
 
 
 _INDEXES: dict[int, Index] = {}  # by id of a live PolicySet; dropped when it is collected
-_LOCK = threading.Lock()
+# Re-entrant: a finalizer of another PolicySet may run (through garbage collection) while
+# this thread holds the lock to build an index.
+_LOCK = threading.RLock()
 
 
 def index_of(ps: PolicySet) -> Index:
