@@ -366,7 +366,12 @@ def _unwrap(body: Any, prefix: Path, level: int = 0) -> Iterator[tuple[Path, Any
         if not isinstance(items, list):
             yield prefix + ("items",), items, f"{body['kind']} items must be a list"
             return
+        kind = body["kind"][: -len("List")]
+        api_version = body.get("apiVersion")
         for index, item in enumerate(items):
+            if kind and isinstance(item, dict) and ("kind" not in item or "apiVersion" not in item):
+                # A typed list from the API server (PodList) leaves its items' kind out.
+                item = {"apiVersion": api_version, "kind": kind, **item}  # a copy: inputs stay as given
             yield from _unwrap(item, prefix + ("items", index), level + 2)
     else:
         yield prefix, body, None

@@ -378,3 +378,14 @@ def test_from_objects_problem_has_document_and_path() -> None:
 def test_from_objects_rejects_text() -> None:
     with pytest.raises(ValidationError, match="expected a list of manifest mappings"):
         netpolicy.from_objects("apiVersion: v1")  # type: ignore[arg-type]
+
+
+def test_typed_list_items_inherit_kind_and_api_version() -> None:
+    items = [{"metadata": {"name": "a", "namespace": "x"}, "status": {"podIP": "10.0.0.1"}}]
+    raw = {"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "1"}, "items": items}
+    assert names(netpolicy.loads(json.dumps(raw))) == ["x/a"]
+    assert names(netpolicy.from_objects([raw])) == ["x/a"]
+    assert "kind" not in items[0]  # the input is not modified
+    generic = {"apiVersion": "v1", "kind": "List", "items": items}
+    with pytest.raises(ValidationError, match="required field is missing"):
+        netpolicy.from_objects([generic])
