@@ -215,6 +215,8 @@ def test_calicoctl_typed_list() -> None:
     assert [str(n) for n in sets["blocked"].nets] == ["192.0.2.0/24", "2001:db8::/32"]
     assert [str(n) for n in sets["partners"].nets] == ["198.51.100.0/24"]  # host bits masked
     assert ps.warnings == ()
+    origins = [(s.origin.document, s.origin.line, s.origin.column) for s in ps.network_sets if s.origin]
+    assert origins == [(1, 6, 3), (1, 16, 3)]
 
 
 def test_list_with_null_items_is_empty() -> None:
