@@ -67,6 +67,13 @@ def main() -> int:
     tracemalloc.stop()
     peak_mib = peak / 2**20
     print(f"peak memory (tracemalloc, text excluded): {peak_mib:.0f} MiB; result: {ps!r}")
+    try:
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        print(f"process peak RSS (interpreter, text and every run included): {rss:.0f} MiB")
+    except ImportError:  # pragma: no cover - not on this platform
+        pass
 
     if args.profile:
         import cProfile
