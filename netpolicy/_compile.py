@@ -355,8 +355,14 @@ class _Compiler:
         return found
 
     def _matches(self, selector: Any) -> np.ndarray:
-        """Whether ``selector`` matches each distinct label map (cached). Every label map
-        is known before the first call."""
+        """Whether ``selector`` matches each distinct label map. Every label map is known
+        before the first call."""
+        hits = np.zeros(len(self._label_maps), np.bool_)
+        hits[self._matching(selector)] = True
+        return hits
+
+    def _matching(self, selector: Any) -> np.ndarray:
+        """The label maps ``selector`` matches, as sorted ids (cached)."""
         try:
             cached = self._match_cache.get(selector)
         except TypeError:  # unhashable selector: key by text
@@ -367,11 +373,11 @@ class _Compiler:
         if cached is None:
             candidates = self._candidates(selector)
             maps = self._label_maps
-            cached = np.zeros(len(maps), np.bool_)
-            for lid in range(len(maps)) if candidates is None else candidates:
-                if selector.matches(maps[lid]):
-                    cached[lid] = True
-            self._match_cache[selector_key] = cached
+            found = [
+                lid for lid in (range(len(maps)) if candidates is None else sorted(candidates))
+                if selector.matches(maps[lid])
+            ]
+            cached = self._match_cache[selector_key] = np.array(found, np.int64)
         return cached
 
     def _atom(self, key: Any) -> int:
@@ -426,7 +432,6 @@ class _Compiler:
         self._tables: dict[tuple[int, ...], int] = {}
         self._table_list: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         self._outcomes: dict[Any, int] = {}
-        self._table_memo: dict[Any, int] = {}
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
         self._fallback_table = self._intern_table(((0,), (FALLBACK,)))
@@ -650,8 +655,11 @@ class _Compiler:
                     svc_pairs,
                 )
                 row[cid] = 2 + self._port_set_id(value)
+        top = int(row.max()) if len(row) else 0
+        if top < 127:
+            row = row.astype(np.int8)
         self._side_rows[key] = row
-        self._row_top[id(row)] = int(row.max()) if len(row) else 0
+        self._row_top[id(row)] = top
         return row
 
     def _family_ok(self, rule: Rule) -> tuple[bool, bool]:
@@ -711,9 +719,10 @@ class _Compiler:
         out = self.out
         ep_labels = self.ep_labels
         # Which policies apply to each distinct endpoint label map, per direction.
-        hits_by_label = np.zeros((len(self._label_maps), len(self.policies)), np.bool_)
+        policies_by_label: list[list[int]] = [[] for _ in self._label_maps]
         for i, policy in enumerate(self.policies):
-            hits_by_label[:, i] = self._matches(policy.selector)
+            for lid in self._matching(policy.selector).tolist():
+                policies_by_label[lid].append(i)  # in policy order
         staged_hits = [self._matches(p.selector) for p in self.ps.staged_policies]
         verdict_ref = np.zeros(len(self.endpoints), np.bool_)
         for eid, lid in enumerate(ep_labels):
@@ -724,13 +733,17 @@ class _Compiler:
             sigma_ids: dict[Any, int] = {}
             sigmas: list[Any] = []
             ep_sigma = np.full(len(self.endpoints), -1, np.int32)
-            in_direction = np.array([p.rules(direction) is not None for p in self.policies], np.bool_)
+            # workloads see only the normal layer: doNotTrack and preDNAT policies are for
+            # host endpoints (§C.6), whose flows the reference decides
+            in_direction = [
+                p.rules(direction) is not None and not p.do_not_track and not p.pre_dnat for p in self.policies
+            ]
             for eid, endpoint in enumerate(self.endpoints):
                 if endpoint.is_host:
                     continue
                 profiles = self.ep_profiles[eid]
                 lid = ep_labels[eid]
-                applying = tuple(np.flatnonzero(hits_by_label[lid] & in_direction).tolist())
+                applying = tuple(i for i in policies_by_label[lid] if in_direction[i])
                 key = (applying, profiles)
                 sid = sigma_ids.get(key)
                 if sid is None:
@@ -739,9 +752,8 @@ class _Compiler:
                 ep_sigma[eid] = sid
             local_ids: dict[tuple[int, int], int] = {}
             local_role = self.role_of[0 if d_index == 0 else 3]
-            rows: list[tuple[list[int], list[tuple[int, int]]]] = []
-            row_memo: dict[Any, Any] = {}
-            sigma_rules = [self._sigma_rules(s, direction) for s in sigmas]
+            # first the local classes (signature, local-role class) of every address
+            wanted: dict[tuple[int, int], int] = {}  # local class -> a fine class of it
             for family in (4, 6):
                 starts, classes, owners = self.per_family[family]
                 local = np.full(len(starts), LOCAL_EXTERNAL, np.int32)
@@ -751,12 +763,11 @@ class _Compiler:
                     if owner < 0 or ep_sigma[owner] < 0:
                         local[idx] = LOCAL_FALLBACK
                         continue
-                    sid = int(ep_sigma[owner])
-                    rcid = int(local_role[cid])
-                    lid = local_ids.get((sid, rcid))
+                    pair = (int(ep_sigma[owner]), int(local_role[cid]))
+                    lid = local_ids.get(pair)
                     if lid is None:
-                        lid = local_ids[(sid, rcid)] = len(rows)
-                        rows.append(self._cell_row(sid, sigma_rules[sid], cid, direction, row_memo))
+                        lid = local_ids[pair] = len(local_ids)
+                        wanted[pair] = cid
                     local[idx] = lid
                 if family == 4:
                     if d_index == 0:
@@ -766,6 +777,17 @@ class _Compiler:
                     if d_index == 0:
                         out.v6_local = np.zeros((2, len(starts)), np.int32)
                     out.v6_local[d_index] = local
+            # then their lookups, one signature at a time (its rule list is then dropped)
+            rows: list[Any] = [None] * len(local_ids)
+            by_sigma: dict[int, list[tuple[int, int]]] = {}
+            for (sid, rcid), lid in local_ids.items():
+                by_sigma.setdefault(sid, []).append((lid, wanted[(sid, rcid)]))
+            for sid, members in by_sigma.items():
+                rules = self._sigma_rules(sigmas[sid], direction)
+                self._structures.clear()
+                row_memo: dict[Any, Any] = {}
+                for lid, cid in members:
+                    rows[lid] = self._cell_row(sid, rules, cid, direction, row_memo)
             specs.append(rows)
         # address arrays
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
@@ -900,10 +922,6 @@ class _Compiler:
         return found
 
     def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
-        key = (sid, direction, column)
-        found = self._table_memo.get(key)
-        if found is not None:
-            return found
         keysets: list[tuple[int, Intervals]] = []
         sources: dict[int, Intervals] = {}
         for pos, lval, pval in column:
@@ -918,9 +936,7 @@ class _Compiler:
             table = self._evaluate_table(rules, keysets, direction)
         else:
             table = self._two_level(rules, keysets, sources, direction)
-        tid = self._intern_table(table)
-        self._table_memo[key] = tid
-        return tid
+        return self._intern_table(table)
 
     def _intern_table(self, table: tuple[tuple[int, ...], tuple[int, ...]]) -> int:
         tid = self._tables.get(table)  # type: ignore[arg-type]
@@ -978,7 +994,6 @@ class _Compiler:
             found = self._structures[id(rules)] = [
                 pos for pos, entry in enumerate(rules) if entry[0] in ("tier-end", "profile-end")
             ]
-            self._keep.append(rules)
         return found
 
     def _evaluate_table(

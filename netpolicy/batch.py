@@ -24,7 +24,7 @@ from .errors import PolicyError
 from .evaluate import explain_steps
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
-from .verdict import Decision, RuleRef, Step, Verdict
+from .verdict import Decision, RuleRef, Verdict
 
 if TYPE_CHECKING:
     from .policyset import PolicySet
@@ -192,11 +192,9 @@ class Engine:
         if i >= 0 and (e < 0 or self.allows[e]):
             logged += self.logged[i]
         return Verdict(
-            flow, _ALLOW if code == 1 else _DENY, egress, ingress, logged, None, (), functools.partial(self._replay, flow)
+            flow, _ALLOW if code == 1 else _DENY, egress, ingress, logged, None, (),
+            functools.partial(explain_steps, self.ps, flow),  # picklable, as the reference's
         )
-
-    def _replay(self, flow: Flow) -> tuple[Step, ...]:
-        return explain_steps(self.ps, flow)
 
     def _decision(self, endpoint: int, outcome: int) -> Decision:
         key = (endpoint << 32) | outcome

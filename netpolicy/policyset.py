@@ -129,7 +129,7 @@ class PolicySet:
         """The verdict Calico reaches on ``flow``: Allow or Deny, each side's deciding
         rule or default, the Log rules that fired, the pending verdict with staged
         policies, and ``explain()``. Raises PolicyError for a flow side it cannot resolve."""
-        from .evaluate import evaluate
+        from .batch import evaluate  # compiled tables once worth it; else the reference
 
         return evaluate(self, flow)
 

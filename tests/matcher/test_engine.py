@@ -131,3 +131,35 @@ def test_matrix_equals_pairwise(ps: Any, make_engine: Any) -> None:
                 assert m.allowed[i, j] == reference(ps, flow).allowed, (src, dst, protocol, port)
     only_x = reachability(engine, "TCP", 8080, namespaces=["x"])
     assert {e.namespace for e in only_x.sources} == {"x"}
+
+
+def test_host_layers_do_not_affect_workloads(make_engine: Any) -> None:
+    """doNotTrack and preDNAT policies apply only to host endpoints (§C.6)."""
+    ps = netpolicy.loads(MANIFESTS + """
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: raw}
+spec:
+  selector: all()
+  doNotTrack: true
+  applyOnForward: true
+  types: [Ingress, Egress]
+  ingress: [{action: Deny}]
+  egress: [{action: Deny}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: pre}
+spec:
+  selector: all()
+  preDNAT: true
+  applyOnForward: true
+  types: [Ingress]
+  ingress: [{action: Deny}]
+""")
+    engine = make_engine(ps)
+    flows = all_flows()[:400]
+    for flow in flows:
+        assert outcome(engine.evaluate, flow) == outcome(lambda f: reference(ps, f), flow), flow
+    assert any(reference(ps, f).allowed for f in flows)
