@@ -30,6 +30,15 @@ TARGET_SECONDS = 3.0
 TARGET_MIB = 150.0
 
 
+def _max_rss() -> float | None:
+    """Peak resident set size of this process so far, in MiB (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on this platform
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("size", nargs="?", default="large", choices=sorted(synthetic.SIZES))
@@ -46,14 +55,18 @@ def main() -> int:
         f"{getattr(__import__('yaml'), '__with_libyaml__', False)}"
     )
 
+    rss_before = _max_rss()
     times, cpu = [], []
-    for _ in range(args.runs):
+    for run in range(args.runs):
         gc.collect()
         start, start_cpu = time.perf_counter(), time.process_time()
         ps = netpolicy.loads(text)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         del ps
+        if run == 0:
+            rss_after = _max_rss()
+            rss_growth = rss_after - rss_before if rss_after is not None and rss_before is not None else None
     median = statistics.median(times)
     print(
         f"load+normalize: median {median:.2f} s wall, {statistics.median(cpu):.2f} s CPU over {args.runs} runs "
@@ -67,13 +80,8 @@ def main() -> int:
     tracemalloc.stop()
     peak_mib = peak / 2**20
     print(f"peak memory (tracemalloc, text excluded): {peak_mib:.0f} MiB; result: {ps!r}")
-    try:
-        import resource
-
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        print(f"process peak RSS (interpreter, text and every run included): {rss:.0f} MiB")
-    except ImportError:  # pragma: no cover - not on this platform
-        pass
+    if rss_growth is not None:
+        print(f"process peak RSS grew by {rss_growth:.0f} MiB during the first load (to {rss_after:.0f} MiB)")
 
     if args.profile:
         import cProfile
@@ -84,8 +92,14 @@ def main() -> int:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
     if args.size == "large":
-        ok = median <= TARGET_SECONDS and peak_mib <= TARGET_MIB
-        print(f"target <= {TARGET_SECONDS:.0f} s and <= {TARGET_MIB:.0f} MiB: {'met' if ok else 'NOT met'}")
+        cpu_median = statistics.median(cpu)
+        memory_ok = peak_mib <= TARGET_MIB
+        print(
+            f"target <= {TARGET_SECONDS:.0f} s and <= {TARGET_MIB:.0f} MiB: "
+            f"wall {'met' if median <= TARGET_SECONDS and memory_ok else 'NOT met'}, "
+            f"CPU {'met' if cpu_median <= TARGET_SECONDS and memory_ok else 'NOT met'} "
+            "(wall time counts waiting for a busy CPU)"
+        )
     return 0
 
 
