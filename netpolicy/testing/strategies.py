@@ -642,7 +642,7 @@ def _pod(draw: st.DrawFn, vocab: Vocabulary, index: int, namespace: str | None =
         else:
             spec["initContainers"] = [{"name": "init", "image": "app", "ports": ports}]
     spec["containers"] = containers
-    if service_accounts and draw(st.booleans()):
+    if bool(service_accounts) and draw(st.booleans()):
         spec["serviceAccountName"] = draw(st.sampled_from(service_accounts))
     ips = _pod_ips(index, vocab.ipv6 and draw(st.booleans()))
     status: dict[str, Any] = {"phase": "Running", "podIP": ips[0]}
@@ -693,7 +693,7 @@ def _tier(draw: st.DrawFn, name: str, crd_forms: bool = False) -> Manifest:
     order = draw(st.sampled_from((100, 2000, None, 1000, 500.5, 2e7)))
     if order is not None:
         spec["order"] = order
-    action = draw(st.sampled_from(("Deny", "Pass", None)))
+    action = draw(st.sampled_from(("Pass", "Deny", None)))
     if action:
         spec["defaultAction"] = action
     return {"apiVersion": _api(draw, crd_forms), "kind": "Tier", "metadata": {"name": name}, "spec": spec}
@@ -714,7 +714,7 @@ class _RuleContext:
     vocab: Vocabulary
     direction: str  # "ingress" | "egress"
     namespaced: bool
-    allowed_actions: tuple[str, ...] = ("Allow", "Deny", "Pass", "Log")
+    allowed_actions: tuple[str, ...] = ("Allow", "Deny", "Pass", "Log", "Pass", "Deny")
     profile: bool = False
 
 
@@ -844,7 +844,7 @@ def _calico_policy(draw: st.DrawFn, vocab: Vocabulary, kind: str, name: str, tie
     if namespaced:
         meta["namespace"] = draw(st.sampled_from(vocab.namespaces))
     spec: dict[str, Any] = {}
-    tier = draw(st.sampled_from(("default",) + tuple(tiers) * 2))
+    tier = draw(st.sampled_from(("default",) + tuple(tiers)))
     if tier != "default" or draw(st.booleans()):
         spec["tier"] = tier
     order = draw(st.sampled_from((None, 100, 1000, 10, 1000.5, 2000)))
@@ -1139,11 +1139,11 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
     vocab = attrs.evolve(vocab, pairs=tuple(sorted(pairs)))
     profile_names: list[str] = []
     if "Profile" in args.inventory_kinds:
-        for i in range(draw(st.integers(0, 2))):
+        for i in range(draw(st.sampled_from((0, 1, 2, 1)))):
             profile_names.append(f"prof{i}")
             out.append(draw(_profile(vocab, f"prof{i}", 2, crd)))
     if "WorkloadEndpoint" in args.inventory_kinds:
-        for i in range(draw(st.integers(0, 2))):
+        for i in range(draw(st.sampled_from((0, 1, 2, 1)))):
             out.append(draw(_workload_endpoint(vocab, 100 + i, tuple(profile_names), crd)))
     if "NetworkSet" in args.inventory_kinds:
         for i in range(draw(st.integers(0, 2))):
@@ -1258,6 +1258,7 @@ class _FlowPlan:
     ports: tuple[int, ...]
     icmp_types: tuple[int, ...]
     icmp_codes: tuple[int, ...]
+    declared: dict[Any, tuple[tuple[int, int], ...]] = attrs.field(factory=dict)  # side -> (protocol, port) it declares
 
 
 def _net_addresses(net: Any) -> list[Any]:
@@ -1299,7 +1300,12 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
         return _FlowPlan({4: [], 6: []}, sides, (80, 443, 53, 8080), (0, 3, 8), (0, 1))
     named: dict[str, set[int]] = {}
     endpoints: dict[int, list[Any]] = {4: [], 6: []}
+    declared: dict[Any, tuple[tuple[int, int], ...]] = {}
     for endpoint in ps.endpoints:
+        pairs = tuple(dict.fromkeys((p.protocol, p.port) for p in endpoint.named_ports))
+        if pairs:
+            for value in (endpoint.key, *endpoint.ips):
+                declared[value] = pairs
         if endpoint.name and not endpoint.is_host and endpoint.namespace:
             if any(ip.version == 4 for ip in endpoint.ips):
                 endpoints[4].append(endpoint.key)
@@ -1339,11 +1345,12 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
         tuple(dict.fromkeys(ports)),
         tuple(dict.fromkeys(icmp_types)),
         tuple(dict.fromkeys(icmp_codes)),
+        declared,
     )
 
 
-_PROTOCOLS_V4 = ("TCP", "UDP", "ICMP", "SCTP", "UDPLite", 47)
-_PROTOCOLS_V6 = ("TCP", "UDP", "ICMPv6", "SCTP", "UDPLite", 47)
+_PROTOCOLS_V4 = ("TCP", "UDP", "ICMP", "TCP", "SCTP", "UDP", "UDPLite", 47)
+_PROTOCOLS_V6 = ("TCP", "UDP", "ICMPv6", "TCP", "SCTP", "UDP", "UDPLite", 47)
 
 
 def _side_choice(plan: _FlowPlan, family: int) -> st.SearchStrategy[Any]:
@@ -1364,13 +1371,20 @@ def _flow(draw: st.DrawFn, plan: _FlowPlan, ipv6: bool, protocols: tuple[Any, ..
     family = draw(st.sampled_from(families + [4] if 4 in families else families))
     src = draw(_side_choice(plan, family))
     dst = draw(_side_choice(plan, family))
-    if dst == src and plan.sides[family] and draw(st.integers(0, 3)):
+    if dst == src and bool(plan.sides[family]) and draw(st.integers(0, 3)) > 0:
         dst = draw(st.sampled_from(plan.sides[family]))  # traffic to itself is never policed
     protocol = draw(st.sampled_from(protocols or (_PROTOCOLS_V4 if family == 4 else _PROTOCOLS_V6)))
     number = protocol_number(protocol)
     kwargs: dict[str, Any] = {}
-    if number in (6, 17, 132, 136):
-        kwargs["dst_port"] = draw(st.one_of(st.sampled_from(plan.ports), st.integers(1, 65535)))
+    declared = [p for p in plan.declared.get(dst, ()) if protocols is None or p[0] in {protocol_number(x) for x in protocols}]
+    if bool(declared) and draw(st.booleans()):
+        # To a port the destination declares, with its protocol.
+        number, kwargs["dst_port"] = draw(st.sampled_from(declared))
+        protocol = number
+        if draw(st.booleans()):
+            kwargs["src_port"] = draw(st.one_of(st.sampled_from(plan.ports), st.integers(1, 65535)))
+    elif number in (6, 17, 132, 136):
+        kwargs["dst_port"] = draw(st.one_of(st.sampled_from(plan.ports), st.integers(1, 65535), st.sampled_from(plan.ports)))
         if draw(st.booleans()):
             kwargs["src_port"] = draw(st.one_of(st.sampled_from(plan.ports), st.integers(1, 65535)))
     elif number in (1, 58) and draw(st.integers(0, 3)) > 0:
@@ -1425,7 +1439,7 @@ def _endpoint(draw: st.DrawFn, vocab: Vocabulary | None) -> Any:
         namespace=draw(st.sampled_from(vocab.namespaces)),
         ips=_pod_ips(200 + index, vocab.ipv6 and draw(st.booleans())),
         service_account=draw(st.sampled_from((None,) + vocab.service_accounts)),
-        named_ports=ports,  # type: ignore[arg-type]
+        named_ports=ports,
     )
 
 

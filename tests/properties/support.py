@@ -7,7 +7,7 @@ import copy
 from typing import Any, Callable, Iterator
 
 import pytest
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
 
 import netpolicy
 from netpolicy.testing import strategies as nps
@@ -119,3 +119,7 @@ def insert_rules(documents: list[Manifest], data: st.DataObject, make_rule: Call
         rules.insert(position, make_rule(direction))
         inserted += 1
     return documents, inserted
+
+
+#: For properties that load two policy sets per example: half the profile's examples.
+heavy = settings(max_examples=max(10, settings.default.max_examples // 2))

@@ -18,6 +18,7 @@ from .support import (
     actions,
     draw_flows,
     flatten,
+    heavy,
     insert_rules,
     is_calico_policy,
     is_k8s_np,
@@ -43,6 +44,7 @@ def test_generated_manifests_load_and_decide(documents: list[dict[str, Any]], da
         assert isinstance(verdict.explain(), str)
 
 
+@heavy
 @given(nps.manifests(wrap=False), st.data())
 def test_order_of_kubernetes_network_policies_does_not_matter(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     positions = [i for i, doc in enumerate(documents) if is_k8s_np(doc)]
@@ -55,6 +57,7 @@ def test_order_of_kubernetes_network_policies_does_not_matter(documents: list[di
         assert before.evaluate(flow) == after.evaluate(flow)
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_order_of_documents_does_not_matter(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     reordered = data.draw(st.permutations(documents), label="order")
@@ -102,6 +105,7 @@ def _split_peers(documents: list[dict[str, Any]], data: st.DataObject) -> list[d
     return out
 
 
+@heavy
 @given(nps.manifests(kinds=["KubernetesNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"], wrap=False), st.data())
 def test_splitting_kubernetes_peers_over_two_policies_changes_nothing(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     # Kubernetes policies are Allow-only and all sit at order 1000 in tier default, so
@@ -116,6 +120,7 @@ def test_splitting_kubernetes_peers_over_two_policies_changes_nothing(documents:
 NEVER_MATCHES = ({"protocol": "UDP", "notProtocol": "UDP"}, {"protocol": "TCP", "notProtocol": 6}, {"protocol": 1, "notProtocol": "ICMP"})
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_a_rule_that_can_never_match_changes_nothing(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     def make(direction: str) -> dict[str, Any]:
@@ -130,6 +135,7 @@ def test_a_rule_that_can_never_match_changes_nothing(documents: list[dict[str, A
         assert len(old.logged) == len(new.logged)
 
 
+@heavy
 @given(nps.vocabularies(), st.data())
 def test_a_log_rule_never_changes_an_action(vocab: nps.Vocabulary, data: st.DataObject) -> None:
     documents = data.draw(nps.manifests(vocab=st.just(vocab)), label="manifests")
@@ -189,6 +195,7 @@ def _applies(ps: netpolicy.PolicySet, decision: Decision | None, policy: Any) ->
 TIERED = dict(kinds=["NetworkPolicy", "GlobalNetworkPolicy"], inventory=["Tier", "NetworkSet", "GlobalNetworkSet", "ServiceAccount"], min_policies=1, wrap=False, crd_forms=False)
 
 
+@heavy
 @given(nps.manifests(**TIERED), st.data())
 def test_deny_tier_equals_catch_all_deny_in_its_last_policy(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     """Tier T ends with Deny. Appending a catch-all Deny rule to T's last policy L (in the
@@ -218,6 +225,7 @@ def test_deny_tier_equals_catch_all_deny_in_its_last_policy(documents: list[dict
                 assert before == after
 
 
+@heavy
 @given(nps.manifests(**TIERED), st.data())
 def test_pass_tier_with_catch_all_deny_equals_deny_tier_where_last_policy_applies(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     """Tier T ending with Deny, versus T ending with Pass whose last policy L ends with a
@@ -299,6 +307,7 @@ def _rename(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict
     return documents, pods
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_renaming_objects_without_changing_order_changes_nothing(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     renamed, pods = _rename(documents)
@@ -324,6 +333,7 @@ def _flow_fields(flow: netpolicy.Flow) -> dict[str, Any]:
 # -- snapshots -----------------------------------------------------------------------------
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_pickled_policy_set_decides_the_same(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     ps = load(documents)

@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 import netpolicy
 from netpolicy.testing import strategies as nps
 
-from .support import LOADER_READY, requires_loader
+from .support import heavy, requires_loader
 
 pytestmark = requires_loader
 
@@ -104,6 +104,7 @@ def test_mutated_manifests_raise_only_policy_error(documents: Any) -> None:
     _load_or_policy_error(documents)
 
 
+@heavy
 @given(mutated())
 def test_mutated_manifest_text_raises_only_policy_error(documents: Any) -> None:
     try:
