@@ -43,4 +43,7 @@ def test_the_first_property_catches_a_wrong_protocol() -> None:
         namespace["test_new_policy_keeps_what_old_allowed"]()
     flow = failure.value.__notes__ if hasattr(failure.value, "__notes__") else None
     text = "\n".join(flow or [])
-    assert "protocol=6" in text and "dst_port=8080" in text, text
+    # The page quotes the shrunk example.
+    shown = "Flow(src='shop/front', dst='shop/api', protocol=6, dst_port=8080)"
+    assert shown in PAGE.read_text()
+    assert "src='shop/front'" in text and "dst='shop/api'" in text and "protocol=6" in text and "dst_port=8080" in text, text
