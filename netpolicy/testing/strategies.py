@@ -102,6 +102,8 @@ _POD_V4 = ipaddress.ip_network("10.0.0.0/24")
 _POD_V6 = ipaddress.ip_network("fd00::/64")
 _CIDRS_V4 = ("10.0.0.0/24", "10.0.0.0/30", "10.0.0.2/32", "192.168.0.0/24", "10.0.0.0/8", "0.0.0.0/0", "10.0.0.4/31")
 _CIDRS_V6 = ("fd00::/64", "fd00::/126", "fd00::2/128", "2001:db8::/32", "::/0")
+_HANDMADE_V4 = ipaddress.ip_network("10.0.3.0/24")
+_HANDMADE_V6 = ipaddress.ip_network("fd00::3:0/112")
 _EXTERNAL = ("192.168.0.7", "8.8.8.8", "10.0.1.1", "2001:db8::7", "fd00:1::1")
 # (cidr, possible excepts) for Kubernetes ipBlocks
 _IP_BLOCKS = (
@@ -1259,6 +1261,7 @@ class _FlowPlan:
     icmp_types: tuple[int, ...]
     icmp_codes: tuple[int, ...]
     declared: dict[Any, tuple[tuple[int, int], ...]] = attrs.field(factory=dict)  # side -> (protocol, port) it declares
+    handmade: dict[int, list[Any]] = attrs.field(factory=lambda: {4: [], 6: []})  # hand-built Endpoint sides
 
 
 def _net_addresses(net: Any) -> list[Any]:
@@ -1301,7 +1304,15 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
     named: dict[str, set[int]] = {}
     endpoints: dict[int, list[Any]] = {4: [], 6: []}
     declared: dict[Any, tuple[tuple[int, int], ...]] = {}
-    for endpoint in ps.endpoints:
+    handmade: dict[int, list[Any]] = {4: [], 6: []}
+    for number, endpoint in enumerate(ps.endpoints):
+        if endpoint.namespace and not endpoint.is_host:
+            # A look-alike that is not in the inventory: same labels, namespace, service
+            # account and named ports, at an address no one owns.
+            for family, network in ((4, _HANDMADE_V4), (6, _HANDMADE_V6)):
+                handmade[family].append(
+                    attrs.evolve(endpoint, name=None, ips=(network[number + 1],), profiles=None, effective_labels=None, origin=None, node=None, interface=None)
+                )
         pairs = tuple(dict.fromkeys((p.protocol, p.port) for p in endpoint.named_ports))
         if pairs:
             for value in (endpoint.key, *endpoint.ips):
@@ -1346,6 +1357,7 @@ def _plan(ps: "PolicySet | None") -> _FlowPlan:
         tuple(dict.fromkeys(icmp_types)),
         tuple(dict.fromkeys(icmp_codes)),
         declared,
+        handmade,
     )
 
 
@@ -1354,11 +1366,13 @@ _PROTOCOLS_V6 = ("TCP", "UDP", "ICMPv6", "TCP", "SCTP", "UDP", "UDPLite", 47)
 
 
 def _side_choice(plan: _FlowPlan, family: int) -> st.SearchStrategy[Any]:
-    endpoints = plan.endpoints[family]
-    others = plan.sides[family]
-    if endpoints and others:
-        return st.one_of(st.sampled_from(endpoints), st.sampled_from(others), st.sampled_from(endpoints))
-    return st.sampled_from(endpoints or others)
+    endpoints, others, handmade = plan.endpoints[family], plan.sides[family], plan.handmade[family][:3]
+    options = [st.sampled_from(values) for values in (endpoints, others, endpoints) if values]
+    choice = st.one_of(options)
+    if not handmade:
+        return choice
+    # One side in ten is a hand-built Endpoint.
+    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(handmade) if n == 9 else choice)
 
 
 @st.composite

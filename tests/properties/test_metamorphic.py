@@ -82,8 +82,10 @@ def _split_peers(documents: list[dict[str, Any]], data: st.DataObject) -> list[d
             continue
         first, second = copy.deepcopy(doc), copy.deepcopy(doc)
         second["metadata"]["name"] += "-split"
-        # Both halves must isolate the pod in the same directions as the original.
-        types = spec.get("policyTypes") or ["Ingress"]
+        # Both halves must isolate the pod in the same directions as the original:
+        # policyTypes as the API server defaults it (Ingress, plus Egress when there
+        # are egress rules).
+        types = spec.get("policyTypes") or ["Ingress"] + (["Egress"] if spec.get("egress") else [])
         for half in (first, second):
             half["spec"]["policyTypes"] = list(types)
         for direction, peers in (("ingress", "from"), ("egress", "to")):
