@@ -22,7 +22,7 @@ Every strategy validates its keyword arguments when it is called and raises
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence
 
 import attrs
 from hypothesis import strategies as st
@@ -398,7 +398,7 @@ def _blank(draw: Any, variants: bool) -> str:
     return draw(_BLANK) if variants else ""
 
 
-def _render(draw: Any, expr: SelectorExpr, variants: bool, top: bool = False) -> str:
+def _render(draw: Any, expr: SelectorExpr, variants: bool) -> str:
     """Text for ``expr``; with ``variants``, quotes, blanks and spellings vary."""
 
     def b() -> str:
@@ -481,7 +481,7 @@ _SELECTOR_VALUES = ("web", "db", "", "a", "we", "b", "it's", 'say "hi"', "x y", 
 @st.composite
 def _expr_with_text(draw: st.DrawFn, trees: st.SearchStrategy[SelectorExpr], variants: bool) -> SelectorExpr:
     expr = draw(trees)
-    return attrs.evolve(expr, text=_render(draw, expr, variants, top=True))
+    return attrs.evolve(expr, text=_render(draw, expr, variants))
 
 
 def selector_exprs(
@@ -536,7 +536,7 @@ def _vocab_selector(draw: st.DrawFn, vocab: Vocabulary, max_leaves: int = 3, key
         return draw(st.sampled_from((f"{key} == '{value}'", f"has({key})", f"{key} in {{'{value}', 'zz'}}", f"!has({key})")))
     trees = _trees(tuple(keys or vocab.label_keys), tuple(values or vocab.selector_values), max_leaves, allow_global=False, allow_all=allow_all)
     expr = draw(trees)
-    return _render(draw, expr, variants=draw(st.booleans()), top=True)
+    return _render(draw, expr, variants=draw(st.booleans()))
 
 
 # -- Kubernetes label selectors -----------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from netpolicy import Action, Verdict
+from netpolicy import Verdict
 from netpolicy.testing import strategies as nps
 from netpolicy.verdict import Reason
 

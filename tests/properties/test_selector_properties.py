@@ -4,7 +4,7 @@ text makes the parser raise anything but SelectorSyntaxError."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, example, given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from netpolicy import Selector, SelectorSyntaxError
 from netpolicy.testing import strategies as nps
