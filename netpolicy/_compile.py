@@ -188,8 +188,10 @@ class Compiled:
         self.lookup_keys = np.zeros(0, np.uint64)  # feature-bit indexes, sorted per local class
         self.lookup = np.zeros(0, np.int32)  # table ids
         self.fallback_table = 0  # a table whose only outcome is FALLBACK
-        self.bits = np.zeros(1, np.uint64)  # feature bit rows over peer classes, ``words`` each
-        self.words = 1
+        # per direction, for each peer class, a bitmap of the features it has: ``words[d]``
+        # 64-bit words per peer class (feature ids are numbered per direction)
+        self.bits = (np.zeros(1, np.uint64), np.zeros(1, np.uint64))
+        self.words = (1, 1)
         self.tab_off = np.zeros(0, np.int32)
         self.tab_len = np.zeros(0, np.int32)
         self.tab_keys = np.zeros(0, np.uint32)
@@ -208,7 +210,6 @@ class Compiled:
         compiled matcher reads without bounds checks)."""
         n_tables = len(self.tab_off)
         n_local = self.n_local[0] + self.n_local[1]
-        n_feat = len(self.bits) // max(self.words, 1)
 
         def bad(what: str) -> None:
             raise ValueError(f"compiled tables are inconsistent: {what}")
@@ -227,8 +228,13 @@ class Compiled:
             ing = local[1]
             if (ing >= 0).any() and int(ing[ing >= 0].min()) < self.n_local[0]:
                 bad("ingress local class out of range")
-        if max(self.n_peer) > self.words * 64:
-            bad("feature rows too short")
+        for d in (0, 1):
+            if len(self.bits[d]) < self.n_peer[d] * self.words[d] or self.words[d] < 1:
+                bad("feature bitmaps too short")
+        split = int(self.loc_feat[self.n_local[0]]) if self.n_local[1] else len(self.feats)
+        for d, part in ((0, self.feats[:split]), (1, self.feats[split:])):
+            if part.size and (int(part.min()) < 0 or int(part.max()) >= 64 * self.words[d]):
+                bad("feature id out of range")
         k = self.loc_k
         width = np.where(np.arange(n_local) < self.n_local[0], self.n_peer[0], self.n_peer[1])
         if n_local:
@@ -242,8 +248,6 @@ class Compiled:
                 bad("lookup keys")
             if int((self.loc_feat.astype(np.int64) + np.maximum(k, 0)).max()) > len(self.feats) or int(self.loc_feat.min()) < 0:
                 bad("features out of range")
-        if self.feats.size and (int(self.feats.min()) < 0 or int(self.feats.max()) >= n_feat):
-            bad("feature id out of range")
         if self.lookup.size and (int(self.lookup.min()) < 0 or int(self.lookup.max()) >= n_tables):
             bad("table id out of range")
         if not 0 <= self.fallback_table < n_tables:
@@ -262,7 +266,7 @@ class Compiled:
     @property
     def nbytes(self) -> int:
         arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in self.bits)
 
 
 class _Node:
@@ -425,7 +429,7 @@ class _Compiler:
         self._side_rows: dict[int, np.ndarray] = {}
         self._row_top: dict[int, int] = {}
         self._feature_ids: dict[tuple[int, int], int] = {}
-        self._feature_rows: list[np.ndarray] = []
+        self._feature_rows: dict[int, list[np.ndarray]] = {1: [], 2: []}
         self._keep: list[Any] = []
         self._port_sets: dict[Any, int] = {}
         self._port_set_list: list[Any] = []
@@ -812,12 +816,18 @@ class _Compiler:
         out.lookup_keys = np.fromiter((k for _, lookup in every for k, _ in lookup), np.uint64, count=total)
         out.lookup = np.fromiter((t for _, lookup in every for _, t in lookup), np.int32, count=total)
         out.fallback_table = self._fallback_table
-        words = (max(out.n_peer) + 63) // 64
-        out.words = words
-        bits = np.zeros((max(len(self._feature_rows), 1), words * 64), np.bool_)
-        for fid, row in enumerate(self._feature_rows):
-            bits[fid, : len(row)] = row
-        out.bits = np.packbits(bits, axis=1, bitorder="little").view(np.uint64).reshape(-1)
+        words = []
+        maps = []
+        for d, role in ((0, 1), (1, 2)):
+            rows = self._feature_rows[role]
+            n_words = max((len(rows) + 63) // 64, 1)
+            matrix = np.zeros((out.n_peer[d], n_words * 64), np.bool_)  # peer-major
+            for fid, row in enumerate(rows):
+                matrix[:, fid] = row
+            words.append(n_words)
+            maps.append(np.packbits(matrix, axis=1, bitorder="little").view(np.uint64).reshape(-1).copy())
+        out.words = (words[0], words[1])
+        out.bits = (maps[0], maps[1])
         s4, c4, o4 = self.per_family[4]
         out.v4_starts = np.array(s4, np.uint32)
         out.v4_peer = np.stack([self.role_of[1][c4], self.role_of[2][c4]]).astype(np.int32)
@@ -917,8 +927,8 @@ class _Compiler:
     def _feature_id(self, role: int, key: int, row: np.ndarray) -> int:
         found = self._feature_ids.get((role, key))
         if found is None:
-            found = self._feature_ids[(role, key)] = len(self._feature_rows)
-            self._feature_rows.append(row.astype(np.bool_))
+            found = self._feature_ids[(role, key)] = len(self._feature_rows[role])
+            self._feature_rows[role].append(row.astype(np.bool_))
         return found
 
     def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:

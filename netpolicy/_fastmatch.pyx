@@ -37,7 +37,10 @@ cdef class Matcher:
     cdef int32_t fallback_table
     cdef const int32_t[::1] feats
     cdef const int32_t[::1] lookup
-    cdef const uint64_t[::1] bits
+    cdef const uint64_t[::1] bits_e
+    cdef const uint64_t[::1] bits_i
+    cdef int64_t words_e
+    cdef int64_t words_i
     cdef const int32_t[::1] tab_off
     cdef const int32_t[::1] tab_len
     cdef const uint32_t[::1] tab_keys
@@ -47,7 +50,6 @@ cdef class Matcher:
     cdef uint32_t hshift
     cdef uint32_t hmask
     cdef Py_ssize_t nstarts
-    cdef int64_t words
     cdef int32_t n_e
     cdef int32_t n_i
     cdef int32_t n_egress
@@ -79,7 +81,8 @@ cdef class Matcher:
             lookup_keys=np.ascontiguousarray(c.lookup_keys, np.uint64),
             feats=np.ascontiguousarray(c.feats, np.int32),
             lookup=np.ascontiguousarray(c.lookup, np.int32),
-            bits=np.ascontiguousarray(c.bits, np.uint64),
+            bits_e=np.ascontiguousarray(c.bits[0], np.uint64),
+            bits_i=np.ascontiguousarray(c.bits[1], np.uint64),
             tab_off=np.ascontiguousarray(c.tab_off, np.int32),
             tab_len=np.ascontiguousarray(c.tab_len, np.int32),
             tab_keys=np.ascontiguousarray(c.tab_keys, np.uint32),
@@ -102,7 +105,8 @@ cdef class Matcher:
         self.fallback_table = c.fallback_table
         self.feats = arrays["feats"]
         self.lookup = arrays["lookup"]
-        self.bits = arrays["bits"]
+        self.bits_e = arrays["bits_e"]
+        self.bits_i = arrays["bits_i"]
         self.tab_off = arrays["tab_off"]
         self.tab_len = arrays["tab_len"]
         self.tab_keys = arrays["tab_keys"]
@@ -112,7 +116,8 @@ cdef class Matcher:
         self.hshift = c.hash_shift
         self.hmask = len(hkeys) - 1
         self.nstarts = len(arrays["starts"])
-        self.words = c.words
+        self.words_e = c.words[0]
+        self.words_i = c.words[1]
         self.n_e = c.n_peer[0]
         self.n_i = c.n_peer[1]
         self.n_egress = c.n_local[0]
@@ -146,16 +151,19 @@ cdef class Matcher:
         cdef Py_ssize_t off = self.loc_tab[local]
         cdef uint64_t idx = 0
         cdef int64_t j, f
-        cdef int64_t word = peer >> 6
-        cdef uint64_t shift = peer & 63
-        cdef int64_t fo
+        cdef int64_t fo, base
         cdef Py_ssize_t lo, hi, mid
+        cdef const uint64_t* row
         if k < 0:
             return self.lookup[off + peer]
         fo = self.loc_feat[local]
+        if local < self.n_egress:
+            row = &self.bits_e[peer * self.words_e]
+        else:
+            row = &self.bits_i[peer * self.words_i]
         for j in range(k):
             f = self.feats[fo + j]
-            idx |= ((self.bits[f * self.words + word] >> shift) & 1) << j
+            idx |= ((row[f >> 6] >> (f & 63)) & 1) << j
         lo = off
         hi = off + self.loc_n[local]
         while hi - lo > 1:

@@ -42,8 +42,8 @@ class Matcher:
         self._fallback_table = int(c.fallback_table)
         self._feats = np.ascontiguousarray(c.feats, np.int32)
         self._lookup_arr = np.ascontiguousarray(c.lookup, np.int32)
-        self._bits = np.ascontiguousarray(c.bits, np.uint64)
-        self._words = int(c.words)
+        self._bits = [np.ascontiguousarray(b, np.uint64) for b in c.bits]
+        self._words = [int(w) for w in c.words]
         self._n_local = int(c.n_local[0] + c.n_local[1])
         self._n_e, self._n_i = int(c.n_peer[0]), int(c.n_peer[1])
         self._n_egress = int(c.n_local[0])
@@ -64,7 +64,7 @@ class Matcher:
         self._l_lookup = self._lookup_arr.tolist()
         self._l_lookup_keys = self._lookup_keys.tolist()
         self._l_tab_n = self._tab_n.tolist()
-        self._l_bits = self._bits.tolist()
+        self._l_bits = [b.tolist() for b in self._bits]
         self._l_off = c.tab_off.tolist()
         self._l_len = c.tab_len.tolist()
         self._l_keys = c.tab_keys.tolist()
@@ -84,13 +84,14 @@ class Matcher:
         if len(sparse):
             ks, offs, ps = k[sparse], off[sparse], peer[sparse]
             idx = np.zeros(len(sparse), np.uint64)
-            word = (ps >> 6).astype(np.int64)
-            shift = (ps & 63).astype(np.uint64)
+            d = 0 if int(local[sparse][0]) < self._n_egress else 1  # one direction per call
+            bits, words = self._bits[d], self._words[d]
+            base = ps.astype(np.int64) * words
             feat_off = self._feat_off[local[sparse]]
             for j in range(int(ks.max()) if len(ks) else 0):
                 on = np.flatnonzero(ks > j)
                 f = self._feats[feat_off[on] + j].astype(np.int64)
-                bit = (self._bits[f * self._words + word[on]] >> shift[on]) & np.uint64(1)
+                bit = (bits[base[on] + (f >> 6)] >> (f & 63).astype(np.uint64)) & np.uint64(1)
                 idx[on] |= bit << np.uint64(j)
             # binary search of idx among each local class's sorted keys
             lo = offs.copy()
@@ -157,10 +158,12 @@ class Matcher:
             return int(self._l_lookup[off + peer])
         idx = 0
         fo = self._l_feat_off[local]
-        word, shift = peer >> 6, peer & 63
+        d = 0 if local < self._n_egress else 1
+        bits = self._l_bits[d]
+        base = peer * self._words[d]
         for j in range(k):
             f = self._l_feats[fo + j]
-            idx |= ((self._l_bits[f * self._words + word] >> shift) & 1) << j
+            idx |= ((bits[base + (f >> 6)] >> (f & 63)) & 1) << j
         lo, hi = off, off + self._l_tab_n[local]
         keys = self._l_lookup_keys
         while hi - lo > 1:
