@@ -439,7 +439,7 @@ class _Compiler:
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
         self._fallback_table = self._intern_table(((0,), (FALLBACK,)))
-        self._keys_cache: dict[tuple[int, int, int], Intervals | None] = {}
+        self._keys_cache: dict[tuple[int, int, int], tuple[Intervals, Intervals | None]] = {}
         self._structures: dict[int, list[int]] = {}
         self._build_directions()
         self._finish_tables()
@@ -479,16 +479,16 @@ class _Compiler:
         # Named ports: per (name, selector) the (protocol, port) pairs at each endpoint IP;
         # the rule's protocol filter is applied later on the key space.
         for name, _, selector in triples:
-            hits = self._matches(selector) if selector is not None else None
+            named_hits = self._matches(selector) if selector is not None else None
             for eid, endpoint in enumerate(self.endpoints):
-                if hits is not None and not hits[self.ep_labels[eid]]:
+                if named_hits is not None and not named_hits[self.ep_labels[eid]]:
                     continue
                 for cp in endpoint.named_ports:
                     if cp.name == name:
                         atom = self._atom(("np", name, selector, cp.protocol, cp.port))
-                        found = self._np_atoms.setdefault((name, selector), [])
-                        if atom not in found:
-                            found.append(atom)
+                        listed = self._np_atoms.setdefault((name, selector), [])
+                        if atom not in listed:
+                            listed.append(atom)
                         for ip in endpoint.ips:
                             self._node(ip).atoms.add(atom)
         backends = {(s.namespace, s.name): s for s in self.ps.services}
@@ -685,9 +685,9 @@ class _Compiler:
         """The keys the rule matches given its side values, and the source keys (see
         :func:`source_key`) when the rule has source ports (else None)."""
         cache_key = (id(rule), src_val, dst_val)
-        found = self._keys_cache.get(cache_key)
-        if found is not None:
-            return found
+        cached = self._keys_cache.get(cache_key)
+        if cached is not None:
+            return cached
         source: Intervals | None = None
         src = rule.source
         if src.ports or src.not_ports:
@@ -714,8 +714,8 @@ class _Compiler:
             iv = _intersect(iv, _complement(_union(_port_ranges_iv(numeric) + _named_iv(named[1], rule.protocol))))
         if named[2] is not None:
             iv = _intersect(iv, _pairs_iv(named[2]))
-        found = self._keys_cache[cache_key] = (iv, source)
-        return found
+        result = self._keys_cache[cache_key] = (iv, source)
+        return result
 
     # -- directions ----------------------------------------------------------------------
 
@@ -797,8 +797,8 @@ class _Compiler:
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
         # local classes: egress ones first, then ingress ones (one id space)
         n_egress = len(specs[0])
-        for local in (out.v4_local, out.v6_local):
-            local[1] = np.where(local[1] >= 0, local[1] + n_egress, local[1])
+        for both in (out.v4_local, out.v6_local):
+            both[1] = np.where(both[1] >= 0, both[1] + n_egress, both[1])
         every = specs[0] + specs[1]
         out.n_local = (n_egress, len(specs[1]))
         out.loc_k = np.array([len(f) if f != [-1] else -1 for f, _ in every], np.int32)

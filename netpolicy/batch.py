@@ -34,8 +34,10 @@ __all__ = ["BatchResult", "Engine", "engine_for", "evaluate", "ACTION_DENY", "AC
 ACTION_DENY = 0  #: action code of a denied flow
 ACTION_ALLOW = 1  #: action code of an allowed flow
 COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
-_PORTED = np.array([6, 17, 132, 136])
-_ICMP = np.array([1, 58])
+_PORTED = np.zeros(256, np.bool_)
+_PORTED[[6, 17, 132, 136]] = True  # protocols with ports
+_ICMP = np.zeros(256, np.bool_)
+_ICMP[[1, 58]] = True
 _V4_LIMIT = 1 << 32
 _V4 = ipaddress.IPv4Address
 _ALLOW, _DENY = Action.ALLOW, Action.DENY
@@ -50,7 +52,7 @@ class Engine:
         self._ps = weakref.ref(ps)  # the cache is keyed weakly by the PolicySet
         self._reference = reference
         self.compiled: Compiled = compile_policyset(ps)
-        self.matcher = (matcher or Matcher)(self.compiled)
+        self.matcher: Matcher = (matcher or Matcher)(self.compiled)
         c = self.compiled
         self.owner: dict[tuple[int, int], int] = {}
         for eid, endpoint in enumerate(c.endpoints):
@@ -130,17 +132,15 @@ class Engine:
         """(code, egress outcome, ingress outcome) of one flow between two addresses of
         the same family."""
         if src[0] == 4:
-            return tuple(self.matcher.decide_one_v4(src[1], dst[1], key, skey))  # type: ignore[return-value]
+            return self.matcher.decide_one_v4(src[1], dst[1], key, skey)
         c = self.compiled
         si = bisect.bisect_right(c.v6_starts, src[1]) - 1
         di = bisect.bisect_right(c.v6_starts, dst[1]) - 1
         sep = int(c.v6_endpoint[si])
         if sep >= 0 and sep == int(c.v6_endpoint[di]):
             return 1, -2, -2  # an endpoint to itself: allowed without evaluation
-        return tuple(  # type: ignore[return-value]
-            self.matcher.decide_classes(
-                int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key, skey
-            )
+        return self.matcher.decide_classes(
+            int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key, skey
         )
 
     def evaluate(self, flow: Flow) -> Verdict:
@@ -150,7 +150,7 @@ class Engine:
             # the common case, kept short: two IPv4 addresses
             protocol = flow.protocol
             if protocol != 58:
-                s, d = src._ip, dst._ip  # int(address), without the call
+                s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
                 icmp_type = flow.icmp_type
                 if icmp_type is None:
                     key = (protocol << KEY_BITS) | (flow.dst_port or 0)
@@ -169,16 +169,16 @@ class Engine:
         sides = self.sides(flow)
         if sides is None:
             return self.reference(flow)
-        src, dst = sides
+        src_at, dst_at = sides
         code, e, i = self.decide(
-            src, dst, flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code),
+            src_at, dst_at, flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code),
             source_key(flow.protocol, flow.src_port),
         )
         if code == 2:
             return self.reference(flow)
         owner = self.owner
-        sep = owner.get(src, -1)
-        dep = owner.get(dst, -1)
+        sep = owner.get(src_at, -1)
+        dep = owner.get(dst_at, -1)
         if (sep >= 0 and self.by_reference[sep]) or (dep >= 0 and self.by_reference[dep]):
             return self.reference(flow)
         return self.verdict(flow, code, e, i, sep, dep)
@@ -395,8 +395,8 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
     sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.int64), np.zeros(n, np.bool_))
     itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
     icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
-    ported = np.isin(proto, _PORTED)
-    icmp = np.isin(proto, _ICMP)
+    ported = _PORTED[proto]
+    icmp = _ICMP[proto]
     for name, given, allowed in (("dst_port", dgiven, ported), ("src_port", sgiven, ported), ("icmp_type", tgiven, icmp), ("icmp_code", cgiven, icmp)):
         bad = given & ~allowed
         if bad.any():
@@ -452,6 +452,8 @@ def _sides(engine: Engine, name: str, values: np.ndarray) -> tuple[np.ndarray, d
     ("name", endpoint) for ``namespace/pod``, None for an endpoint without addresses."""
     n = len(values)
     other: dict[int, Any] = {}
+    if values.dtype == np.uint32:
+        return np.ascontiguousarray(values), other
     if values.dtype.kind in "iu":
         if n and (int(values.min()) < 0 or int(values.max()) >= _V4_LIMIT):
             raise PolicyError(f"column {name!r}: integer addresses must be IPv4 (0 to 2**32-1); use text for IPv6")
