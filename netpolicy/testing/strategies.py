@@ -163,6 +163,14 @@ def _check_kinds(kinds: Collection[str] | None, allowed: frozenset[str], what: s
     return chosen
 
 
+def _check_vocab(vocab: object) -> "Vocabulary":
+    if vocab is None:
+        return Vocabulary()
+    if not isinstance(vocab, Vocabulary):
+        raise InvalidArgument(f"vocab={vocab!r} must be a Vocabulary (draw one from vocabularies())")
+    return vocab
+
+
 # -- vocabulary ---------------------------------------------------------------------------
 
 
@@ -564,7 +572,7 @@ def _label_selector(draw: st.DrawFn, keys: Sequence[str], values: Sequence[str],
 def label_selectors(vocab: Vocabulary | None = None, *, max_terms: int = 2) -> st.SearchStrategy[dict[str, Any]]:
     """Kubernetes LabelSelectors (``matchLabels``, ``matchExpressions`` with every operator)."""
     _check_size("max_terms", max_terms, 0, 20)
-    vocab = vocab or Vocabulary()
+    vocab = _check_vocab(vocab)
     return _label_selector(vocab.label_keys, vocab.label_values, max_terms)
 
 
@@ -597,7 +605,7 @@ def _namespace(draw: st.DrawFn, vocab: Vocabulary, name: str) -> Manifest:
 def namespaces(vocab: Vocabulary | None = None) -> st.SearchStrategy[Manifest]:
     """``v1`` Namespaces named from the vocabulary, with labels (including
     ``kubernetes.io/metadata.name``)."""
-    vocab = vocab or Vocabulary()
+    vocab = _check_vocab(vocab)
     return st.sampled_from(vocab.namespaces).flatmap(lambda name: _namespace(vocab, name))
 
 
@@ -612,7 +620,7 @@ def _service_account(draw: st.DrawFn, vocab: Vocabulary, namespace: str, name: s
 
 def service_accounts(vocab: Vocabulary | None = None) -> st.SearchStrategy[Manifest]:
     """``v1`` ServiceAccounts with labels."""
-    vocab = vocab or Vocabulary()
+    vocab = _check_vocab(vocab)
     return st.tuples(st.sampled_from(vocab.namespaces), st.sampled_from(vocab.service_accounts)).flatmap(lambda t: _service_account(vocab, *t))
 
 
@@ -657,7 +665,7 @@ def pods(vocab: Vocabulary | None = None, *, index: int = 0, service_accounts: S
     """``v1`` Pods: labels, IPs (10.0.0.N and sometimes fd00::N, N = index + 1), named
     container or init-container ports, and a service account from ``service_accounts``."""
     _check_size("index", index, 0, 250)
-    return _pod(vocab or Vocabulary(), index, None, tuple(service_accounts))
+    return _pod(_check_vocab(vocab), index, None, tuple(service_accounts))
 
 
 def _api(draw: st.DrawFn, crd_forms: bool) -> str:
@@ -680,13 +688,13 @@ def _network_set(draw: st.DrawFn, vocab: Vocabulary, name: str, namespace: str |
 
 def network_sets(vocab: Vocabulary | None = None, *, name: str = "set0") -> st.SearchStrategy[Manifest]:
     """Calico NetworkSets: labels and CIDRs that overlap pod addresses."""
-    vocab = vocab or Vocabulary()
+    vocab = _check_vocab(vocab)
     return st.sampled_from(vocab.namespaces).flatmap(lambda ns: _network_set(vocab, name, ns))
 
 
 def global_network_sets(vocab: Vocabulary | None = None, *, name: str = "gset0") -> st.SearchStrategy[Manifest]:
     """Calico GlobalNetworkSets: labels and CIDRs that overlap pod addresses."""
-    return _network_set(vocab or Vocabulary(), name, None)
+    return _network_set(_check_vocab(vocab), name, None)
 
 
 @st.composite
@@ -823,7 +831,7 @@ def calico_rules(vocab: Vocabulary | None = None, *, direction: str = "ingress",
     chosen = tuple(sorted(_check_kinds(actions, frozenset({"Allow", "Deny", "Pass", "Log"}), "actions")))
     if not chosen:
         raise InvalidArgument("actions must not be empty")
-    return _calico_rule(_RuleContext(vocab or Vocabulary(), direction, namespaced, chosen))
+    return _calico_rule(_RuleContext(_check_vocab(vocab), direction, namespaced, chosen))
 
 
 @st.composite
@@ -872,14 +880,14 @@ def calico_network_policies(vocab: Vocabulary | None = None, *, name: str = "cnp
     """Calico (Staged)NetworkPolicies: tier (``default`` or one of ``tiers``), order,
     selector, serviceAccountSelector, types and rules with every action and field."""
     _check_size("max_rules", max_rules, 0, 50)
-    return _calico_policy(vocab or Vocabulary(), "StagedNetworkPolicy" if staged else "NetworkPolicy", name, tuple(tiers), max_rules)
+    return _calico_policy(_check_vocab(vocab), "StagedNetworkPolicy" if staged else "NetworkPolicy", name, tuple(tiers), max_rules)
 
 
 def global_network_policies(vocab: Vocabulary | None = None, *, name: str = "gnp0", tiers: Sequence[str] = (), max_rules: int = 3, staged: bool = False) -> st.SearchStrategy[Manifest]:
     """Calico (Staged)GlobalNetworkPolicies, as :func:`calico_network_policies` plus
     namespaceSelector."""
     _check_size("max_rules", max_rules, 0, 50)
-    return _calico_policy(vocab or Vocabulary(), "StagedGlobalNetworkPolicy" if staged else "GlobalNetworkPolicy", name, tuple(tiers), max_rules)
+    return _calico_policy(_check_vocab(vocab), "StagedGlobalNetworkPolicy" if staged else "GlobalNetworkPolicy", name, tuple(tiers), max_rules)
 
 
 @st.composite
@@ -899,7 +907,7 @@ def _profile(draw: st.DrawFn, vocab: Vocabulary, name: str, max_rules: int, crd_
 def profiles(vocab: Vocabulary | None = None, *, name: str = "prof0", max_rules: int = 2) -> st.SearchStrategy[Manifest]:
     """Calico Profiles: labelsToApply and Allow/Deny/Log rules."""
     _check_size("max_rules", max_rules, 0, 50)
-    return _profile(vocab or Vocabulary(), name, max_rules)
+    return _profile(_check_vocab(vocab), name, max_rules)
 
 
 @st.composite
@@ -929,7 +937,7 @@ def _workload_endpoint(draw: st.DrawFn, vocab: Vocabulary, index: int, profile_n
 def workload_endpoints(vocab: Vocabulary | None = None, *, index: int = 100, profile_names: Sequence[str] = ()) -> st.SearchStrategy[Manifest]:
     """Calico WorkloadEndpoints with explicit profiles (none, or from ``profile_names``)."""
     _check_size("index", index, 0, 250)
-    return _workload_endpoint(vocab or Vocabulary(), index, tuple(profile_names))
+    return _workload_endpoint(_check_vocab(vocab), index, tuple(profile_names))
 
 
 # -- Kubernetes NetworkPolicy -------------------------------------------------------------
@@ -1017,7 +1025,7 @@ def kubernetes_network_policies(vocab: Vocabulary | None = None, *, name: str = 
     absent, empty or listed peers (podSelector, namespaceSelector, both, ipBlock with
     except) and ports (protocol, number, name, endPort)."""
     _check_size("max_rules", max_rules, 0, 50)
-    return _k8s_policy(vocab or Vocabulary(), name, max_rules, staged)
+    return _k8s_policy(_check_vocab(vocab), name, max_rules, staged)
 
 
 # -- AdminNetworkPolicy / BaselineAdminNetworkPolicy --------------------------------------
@@ -1089,7 +1097,7 @@ def admin_network_policies(vocab: Vocabulary | None = None, *, name: str = "anp0
     """AdminNetworkPolicies: priority, subject (namespaces or pods), Allow/Deny/Pass rules
     with namespaces/pods/networks peers and portNumber/portRange/namedPort ports."""
     _check_size("max_rules", max_rules, 0, 100)
-    vocab = vocab or Vocabulary()
+    vocab = _check_vocab(vocab)
     if priority is not None:
         _check_size("priority", priority, 0, 1000)
         return _anp(vocab, name, priority, max_rules)
@@ -1099,7 +1107,7 @@ def admin_network_policies(vocab: Vocabulary | None = None, *, name: str = "anp0
 def baseline_admin_network_policies(vocab: Vocabulary | None = None, *, max_rules: int = 3) -> st.SearchStrategy[Manifest]:
     """The BaselineAdminNetworkPolicy (always named ``default``): Allow/Deny rules."""
     _check_size("max_rules", max_rules, 0, 100)
-    return _banp(vocab or Vocabulary(), max_rules)
+    return _banp(_check_vocab(vocab), max_rules)
 
 
 # -- whole manifests ----------------------------------------------------------------------

@@ -103,6 +103,8 @@ def test_netpolicy_does_not_import_hypothesis() -> None:
         lambda: nps.tiers(name="default"),
         lambda: nps.admin_network_policies(priority=1001),
         lambda: nps.kubernetes_network_policies(max_rules=-1),
+        lambda: nps.pods({"namespaces": ["a"]}),
+        lambda: nps.calico_rules("a"),
     ],
 )
 def test_bad_arguments_raise_at_once(make: Any) -> None:
