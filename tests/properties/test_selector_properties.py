@@ -103,3 +103,22 @@ def test_strategy_arguments_are_checked_eagerly() -> None:
         nps.selector_exprs(max_leaves=0)
     with pytest.raises(InvalidArgument):
         nps.label_keys(max_size=64)
+
+
+@given(nps.selector_exprs(allow_global=False), labels)
+def test_prefixing_renames_every_label(expr: nps.SelectorExpr, label_map: dict[str, str]) -> None:
+    sel = Selector.parse(expr.text)
+    prefixed = sel.prefixed("pcns.")
+    assert prefixed.matches({"pcns." + k: v for k, v in label_map.items()}) == expr.matches(label_map)
+    assert Selector.parse(str(prefixed)) == prefixed
+
+
+@given(nps.selector_exprs())
+def test_unique_id_is_the_hash_of_the_canonical_text(expr: nps.SelectorExpr) -> None:
+    import base64
+    import hashlib
+
+    canonical = expr.canonical_text()
+    digest = hashlib.sha224(("s:" + canonical).encode()).digest()
+    expected = "s:" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert Selector.parse(expr.text).unique_id == expected
