@@ -183,13 +183,22 @@ def _with_last_policy_deny(documents: list[dict[str, Any]], tier: str, ps: netpo
     return documents, last
 
 
-def _applies(ps: netpolicy.PolicySet, decision: Decision | None, policy: Any) -> bool:
-    """Whether ``policy`` applies to the endpoint that made ``decision``, in its direction."""
-    if decision is None or decision.endpoint is None:
-        return False
+def _endpoint(ps: netpolicy.PolicySet, flow: netpolicy.Flow, decision: Decision) -> netpolicy.Endpoint | None:
+    """The endpoint that made ``decision``: the flow's side when it is hand-built,
+    otherwise the inventory's."""
+    side = flow.src if decision.direction is Direction.EGRESS else flow.dst
+    if isinstance(side, netpolicy.Endpoint):
+        return side
     try:
-        endpoint = ps.endpoint(decision.endpoint)
+        return ps.endpoint(decision.endpoint) if decision.endpoint else None
     except KeyError:
+        return None
+
+
+def _applies(ps: netpolicy.PolicySet, flow: netpolicy.Flow, decision: Decision | None, policy: Any) -> bool:
+    """Whether ``policy`` applies to the endpoint that made ``decision``, in its direction."""
+    endpoint = None if decision is None else _endpoint(ps, flow, decision)
+    if endpoint is None:
         return False
     return any(p.ref == policy.ref for p in ps.policies_for(endpoint, decision.direction))
 
@@ -220,7 +229,7 @@ def test_deny_tier_equals_catch_all_deny_in_its_last_policy(documents: list[dict
         old, new = base.evaluate(flow), with_rule.evaluate(flow)
         assert old.action == new.action
         for before, after in ((old.egress, new.egress), (old.ingress, new.ingress)):
-            if before is not None and before.reason == Reason.END_OF_TIER and before.tier == tier and _applies(base, before, last):
+            if before is not None and before.reason == Reason.END_OF_TIER and before.tier == tier and _applies(base, flow, before, last):
                 assert after is not None
                 assert (after.action, after.reason, after.tier, after.policy) == (Action.DENY, Reason.RULE, tier, last.ref)
             else:
@@ -255,7 +264,7 @@ def test_pass_tier_with_catch_all_deny_equals_deny_tier_where_last_policy_applie
             if before is None:
                 assert after is None
                 continue
-            endpoint = deny_tier.endpoint(before.endpoint) if before.endpoint and "/None" not in before.endpoint else None
+            endpoint = _endpoint(deny_tier, flow, before)
             if endpoint is None:
                 continue
             applying = deny_tier.policies_for(endpoint, before.direction)
