@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable, Iterator
 
 import attrs
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from ..errors import Problem
 from ..model import Origin
@@ -28,7 +28,7 @@ __all__ = ["Read", "read_text", "read_bytes", "read_objects", "MAX_DEPTH"]
 try:  # PyYAML built with libyaml
     from yaml import CSafeLoader as _SafeBase
 except ImportError:  # pragma: no cover - pure-Python PyYAML
-    from yaml import SafeLoader as _SafeBase
+    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
 
 #: Deepest nesting accepted in a document.
 MAX_DEPTH = 200
@@ -48,7 +48,7 @@ _RESOLVED: dict[str, str] = {}
 _MISSING: Any = object()
 
 
-class _Loader(_SafeBase):  # type: ignore[misc]
+class _Loader(_SafeBase):
     """The safe loader with Kubernetes' scalar rules (no base-60 numbers, no
     timestamps, ``1e+06`` is a number) that records duplicated mapping keys."""
 
@@ -65,7 +65,7 @@ class _Loader(_SafeBase):  # type: ignore[misc]
             if implicit[0]:
                 tag = _RESOLVED.get(value)
                 if tag is None:
-                    tag = super().resolve(kind, value, implicit)
+                    tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                     if len(_RESOLVED) < 100_000:
                         _RESOLVED[value] = tag
                 return tag
@@ -538,6 +538,8 @@ def _read_yaml(text: str, file: str | None) -> Read:
             while loader.check_node():
                 index += 1
                 node = loader.get_node()
+                if node is None:
+                    break
                 document_mark = node.start_mark
                 if check_aliases:
                     try:
