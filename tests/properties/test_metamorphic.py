@@ -351,3 +351,40 @@ def test_pickled_policy_set_decides_the_same(documents: list[dict[str, Any]], da
     restored = pickle.loads(pickle.dumps(ps))
     for flow in draw_flows(data, ps):
         assert ps.evaluate(flow) == restored.evaluate(flow)
+
+
+# -- staged policies -------------------------------------------------------------------------
+
+STAGED = {"StagedNetworkPolicy": "NetworkPolicy", "StagedGlobalNetworkPolicy": "GlobalNetworkPolicy"}
+
+
+def _without_staged(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in flatten(copy.deepcopy(documents)) if not d.get("kind", "").startswith("Staged")]
+
+
+def _enforce_staged(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every staged policy (stagedAction Set) turned into the policy it stages."""
+    out = []
+    for doc in flatten(copy.deepcopy(documents)):
+        kind = doc.get("kind", "")
+        if kind in STAGED:
+            doc["kind"] = STAGED[kind]
+            doc["spec"].pop("stagedAction", None)
+        elif kind == "StagedKubernetesNetworkPolicy":
+            doc["apiVersion"], doc["kind"] = "networking.k8s.io/v1", "NetworkPolicy"
+            doc["spec"].pop("stagedAction", None)
+        out.append(doc)
+    return out
+
+
+@heavy
+@given(nps.manifests(), st.data())
+def test_staged_policies_never_change_the_action(documents: list[dict[str, Any]], data: st.DataObject) -> None:
+    """Removing every staged policy changes no action; enforcing every staged policy
+    gives the pending verdict (generated names are unique, so the order is kept)."""
+    ps, unstaged, enforced = load(documents), load(_without_staged(documents)), load(_enforce_staged(documents))
+    for flow in draw_flows(data, ps):
+        verdict = ps.evaluate(flow)
+        assert summary(verdict) == summary(unstaged.evaluate(flow))
+        pending = verdict.pending if verdict.pending is not None else verdict
+        assert enforced.evaluate(flow).action == pending.action
