@@ -244,6 +244,28 @@ cdef class Matcher:
                 eg[k] = e
                 ing[k] = i
 
+    def decide_side(self, const int32_t[::1] local, const int32_t[::1] peer, const uint32_t[::1] keys,
+                    const uint32_t[::1] skeys, int32_t[::1] out):
+        """One direction only: the outcome (or FALLBACK) of each (local class, peer class,
+        key, source key), for local classes of one direction (all egress or all ingress)
+        with peers of that direction. Releases the GIL."""
+        cdef Py_ssize_t m = local.shape[0], k
+        cdef int32_t lo, hi, width
+        if peer.shape[0] != m or keys.shape[0] != m or skeys.shape[0] != m or out.shape[0] != m:
+            raise ValueError("all arrays must have the same length")
+        if m == 0:
+            return
+        if local[0] < self.n_egress:
+            lo, hi, width = 0, self.n_egress, self.n_e
+        else:
+            lo, hi, width = self.n_egress, self.n_local, self.n_i
+        for k in range(m):
+            if local[k] < lo or local[k] >= hi or peer[k] < 0 or peer[k] >= width:
+                raise ValueError("class out of range")
+        with nogil:
+            for k in range(m):
+                out[k] = self._lookup(self._table(local[k], peer[k]), keys[k], skeys[k])
+
     cpdef tuple decide_one_v4(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey):
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""
         cdef Py_ssize_t si = self._find(src), di = self._find(dst)

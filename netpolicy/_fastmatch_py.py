@@ -149,6 +149,29 @@ class Matcher:
         eg[:] = e
         ing[:] = i
 
+    def decide_side(
+        self, local: np.ndarray, peer: np.ndarray, keys: np.ndarray, skeys: np.ndarray, out: np.ndarray
+    ) -> None:
+        """One direction only: the outcome (or FALLBACK) of each (local class, peer class,
+        key, source key), for local classes of one direction (all egress or all ingress)
+        with peers of that direction."""
+        m = len(local)
+        if any(len(a) != m for a in (peer, keys, skeys, out)):
+            raise ValueError("all arrays must have the same length")
+        if m == 0:
+            return
+        egress = int(local[0]) < self._n_egress
+        lo, hi = (0, self._n_egress) if egress else (self._n_egress, self._n_local)
+        width = self._n_e if egress else self._n_i
+        if int(local.min()) < lo or int(local.max()) >= hi or int(peer.min()) < 0 or int(peer.max()) >= width:
+            raise ValueError("class out of range")
+        found = self._find_many(self._tables(local, peer), keys)
+        second = found <= -3
+        if second.any():
+            inner = self._find_many(-3 - found[second], skeys[second])
+            found[second] = np.where(inner <= -3, _FALLBACK, inner)
+        out[:] = found
+
     # -- one flow ------------------------------------------------------------------------------
 
     def _table(self, local: int, peer: int) -> int:

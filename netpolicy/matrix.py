@@ -90,77 +90,90 @@ def reachability(
         addresses.append(address)
     n = len(chosen)
     allowed = np.zeros((n, n), np.bool_)
-    if n == 0:
-        return Matrix(engine, tuple(chosen), addresses, number, port, allowed)
-    # group endpoints by what decides them on each side
-    src_keys: dict[tuple[int, ...], int] = {}
-    dst_keys: dict[tuple[int, ...], int] = {}
-    src_group = np.empty(n, np.int64)
-    dst_group = np.empty(n, np.int64)
-    src_rep: list[int] = []
-    dst_rep: list[int] = []
-    for k, (family, value) in enumerate(addresses):
-        interval, table = _interval(c, family, value)
-        skey = (family, int(table.local[0][interval]), int(table.peer[1][interval]))
-        dkey = (family, int(table.local[1][interval]), int(table.peer[0][interval]))
-        if skey[1] < 0 or c.all_fallback:
-            skey = (family, -2, k)  # decided alone
-        if dkey[1] < 0 or c.all_fallback:
-            dkey = (family, -2, k)
-        src_group[k] = src_keys.setdefault(skey, len(src_keys))
-        if src_group[k] == len(src_rep):
-            src_rep.append(k)
-        dst_group[k] = dst_keys.setdefault(dkey, len(dst_keys))
-        if dst_group[k] == len(dst_rep):
-            dst_rep.append(k)
-    ns, nd = len(src_rep), len(dst_rep)
-    block = np.zeros((ns, nd), np.bool_)
-    reps_s = np.repeat(np.arange(ns), nd)
-    reps_d = np.tile(np.arange(nd), ns)
-    s_idx = np.array(src_rep)[reps_s]
-    d_idx = np.array(dst_rep)[reps_d]
-    fam = np.array([a[0] for a in addresses])
-    val4 = np.array([a[1] if a[0] == 4 else 0 for a in addresses], np.uint32)
-    both4 = (fam[s_idx] == 4) & (fam[d_idx] == 4)
-    code = np.full(len(s_idx), 2, np.uint8)
-    if both4.any() and not c.all_fallback:
-        sel = np.flatnonzero(both4)
-        out_c = np.empty(len(sel), np.uint8)
-        out_e = np.empty(len(sel), np.int32)
-        out_i = np.empty(len(sel), np.int32)
-        keys = np.full(len(sel), key, np.uint32)
-        engine.matcher.decide_v4(
-            np.ascontiguousarray(val4[s_idx[sel]]), np.ascontiguousarray(val4[d_idx[sel]]), keys,
-            np.full(len(sel), sport_key, np.uint32), out_c, out_e, out_i,
-        )
-        code[sel] = out_c
-    for m in np.flatnonzero(s_idx == d_idx).tolist():
-        # the representative pair is one endpoint: decide the classes directly (other
-        # members of the two groups are distinct endpoints)
-        i = int(s_idx[m])
-        code[m] = 2
-        if not c.all_fallback:
-            interval, table = _interval(c, addresses[i][0], addresses[i][1])
-            got = engine.matcher.decide_classes(
-                int(table.local[0][interval]), int(table.peer[1][interval]),
-                int(table.local[1][interval]), int(table.peer[0][interval]), key, sport_key,
-            )
-            code[m] = got[0]
-        if code[m] == 2:
-            code[m] = _by_reference_pair(engine, chosen, addresses, src_group, dst_group, reps_s[m], reps_d[m], number, port)
-    for m in np.flatnonzero(code == 2).tolist():
-        i, j = int(s_idx[m]), int(d_idx[m])
-        if addresses[i][0] != addresses[j][0]:
-            code[m] = 0  # no IP family in common: no connection
-            continue
-        try:
-            code[m] = 1 if engine.evaluate(_flow(addresses, i, j, number, port)).allowed else 0
-        except PolicyError:  # no usable IP family for this protocol: no connection
-            code[m] = 0
-    block |= (code == 1).reshape(ns, nd)
-    allowed = block[src_group][:, dst_group]
-    np.fill_diagonal(allowed, True)
+    if n:
+        if c.all_fallback:
+            _by_reference(engine, addresses, number, port, allowed, range(n))
+        else:
+            _from_tables(engine, addresses, number, port, key, sport_key, allowed)
+        np.fill_diagonal(allowed, True)  # an endpoint reaches itself without evaluation
     return Matrix(engine, tuple(chosen), addresses, number, port, allowed)
+
+
+_BLOCK = 1024  # rows per block when filling the matrix
+
+
+def _from_tables(
+    engine: Engine, addresses: list[tuple[int, int]], protocol: int, port: int | None,
+    key: int, sport_key: int, allowed: np.ndarray,
+) -> None:
+    """Fills ``allowed`` from the tables. Egress depends only on (source's egress local
+    class, destination's egress peer class) and ingress on (destination's ingress local
+    class, source's ingress peer class): each distinct pair is decided once."""
+    c = engine.compiled
+    n = len(addresses)
+    le, pi, li, pe = (np.empty(n, np.int64) for _ in range(4))
+    family = np.array([a[0] for a in addresses], np.int8)
+    for k, (fam, value) in enumerate(addresses):
+        interval, table = _interval(c, fam, value)
+        le[k], li[k] = int(table.local[0][interval]), int(table.local[1][interval])
+        pe[k], pi[k] = int(table.peer[0][interval]), int(table.peer[1][interval])
+    special = np.flatnonzero((le < 0) | (li < 0))  # shared addresses: the reference decides
+    if len(special) == n:
+        _by_reference(engine, addresses, protocol, port, allowed, range(n))
+        return
+    allow_of = np.append(c.out_allow.astype(np.bool_), False)
+    sides = []
+    for local, peer in ((le, pe), (li, pi)):
+        u_local, local_idx = np.unique(np.maximum(local, 0 if local is le else c.n_local[0]), return_inverse=True)
+        u_peer, peer_idx = np.unique(peer, return_inverse=True)
+        out = np.empty((len(u_local), len(u_peer)), np.int32)
+        for r0 in range(0, len(u_local), _BLOCK):
+            rows = u_local[r0 : r0 + _BLOCK]
+            ls = np.repeat(rows, len(u_peer)).astype(np.int32)
+            ps = np.tile(u_peer, len(rows)).astype(np.int32)
+            block = np.empty(len(ls), np.int32)
+            m = len(ls)
+            engine.matcher.decide_side(ls, ps, np.full(m, key, np.uint32), np.full(m, sport_key, np.uint32), block)
+            out[r0 : r0 + len(rows)] = block.reshape(len(rows), len(u_peer))
+        ok = allow_of[np.where(out >= 0, out, len(allow_of) - 1)]
+        sides.append((ok, out < 0, local_idx.reshape(-1), peer_idx.reshape(-1)))
+    (e_ok, e_fb, e_local, e_peer), (i_ok, i_fb, i_local, i_peer) = sides
+    unsure: list[tuple[int, int]] = []
+    for r0 in range(0, n, _BLOCK):
+        r1 = min(r0 + _BLOCK, n)
+        # rows: sources r0..r1; columns: every destination
+        egress = e_ok[e_local[r0:r1]][:, e_peer]
+        ingress = i_ok[i_local][:, i_peer[r0:r1]].T
+        allowed[r0:r1] = egress & ingress & (family[r0:r1, None] == family[None, :])
+        fallback = e_fb[e_local[r0:r1]][:, e_peer] | i_fb[i_local][:, i_peer[r0:r1]].T
+        for i, j in zip(*np.nonzero(fallback)):
+            unsure.append((r0 + int(i), int(j)))
+    for i, j in unsure:
+        allowed[i, j] = _decide(engine, addresses, i, j, protocol, port)
+    _by_reference(engine, addresses, protocol, port, allowed, special.tolist())
+
+
+def _decide(engine: Engine, addresses: list[tuple[int, int]], i: int, j: int, protocol: int, port: int | None) -> bool:
+    if i == j:
+        return True
+    if addresses[i][0] != addresses[j][0]:
+        return False  # no IP family in common: no connection
+    try:
+        return engine.evaluate(_flow(addresses, i, j, protocol, port)).allowed
+    except PolicyError:  # no usable IP family for this protocol
+        return False
+
+
+def _by_reference(
+    engine: Engine, addresses: list[tuple[int, int]], protocol: int, port: int | None,
+    allowed: np.ndarray, rows: Iterable[int],
+) -> None:
+    """Decides the rows and columns of ``rows`` flow by flow."""
+    n = len(addresses)
+    for i in rows:
+        for j in range(n):
+            allowed[i, j] = _decide(engine, addresses, i, j, protocol, port)
+            allowed[j, i] = _decide(engine, addresses, j, i, protocol, port)
 
 
 def _flow(addresses: list[tuple[int, int]], i: int, j: int, protocol: int, port: int | None) -> Flow:
@@ -186,21 +199,3 @@ def _interval(c: object, family: int, value: int) -> tuple[int, _Family]:
         return idx, _Family(c.v4_local, c.v4_peer)  # type: ignore[attr-defined]
     idx = bisect.bisect_right(c.v6_starts, value) - 1  # type: ignore[attr-defined]
     return idx, _Family(c.v6_local, c.v6_peer)  # type: ignore[attr-defined]
-
-
-def _by_reference_pair(
-    engine: Engine, chosen: list[Endpoint], addresses: list[tuple[int, int]],
-    src_group: np.ndarray, dst_group: np.ndarray, gs: int, gd: int, protocol: int, port: int | None,
-) -> bool:
-    """A group pair whose representatives coincide: decide with two distinct members if
-    there are any (else the only pair is an endpoint to itself: allowed)."""
-    members_s = np.flatnonzero(src_group == gs)
-    members_d = np.flatnonzero(dst_group == gd)
-    for i in members_s[:2].tolist():
-        for j in members_d[:2].tolist():
-            if i != j:
-                try:
-                    return engine.evaluate(_flow(addresses, i, j, protocol, port)).allowed
-                except PolicyError:  # no usable IP family for this protocol
-                    return False
-    return True
