@@ -441,6 +441,10 @@ class _Compiler:
         self._fallback_table = self._intern_table(((0,), (FALLBACK,)))
         self._keys_cache: dict[tuple[int, int, int], tuple[Intervals, Intervals | None]] = {}
         self._structures: dict[int, list[int]] = {}
+        self._ident_lists: dict[int, list[Any]] = {}
+        self._table_memo: dict[Any, int] = {}
+        row_memo: dict[Any, Any] = {}
+        self._row_memo = row_memo
         self._build_directions()
         self._finish_tables()
         return out
@@ -789,9 +793,9 @@ class _Compiler:
             for sid, members in by_sigma.items():
                 rules = self._sigma_rules(sigmas[sid], direction)
                 self._structures.clear()
-                row_memo: dict[Any, Any] = {}
+                self._ident_lists.clear()
                 for lid, cid in members:
-                    rows[lid] = self._cell_row(sid, rules, cid, direction, row_memo)
+                    rows[lid] = self._cell_row(sid, rules, cid, direction, self._row_memo)
             specs.append(rows)
         # address arrays
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
@@ -886,7 +890,18 @@ class _Compiler:
             if top == 0:
                 continue  # matches no peer
             live.append((pos, lval, prow, top))
-        memo_key = (sid, direction, family, tuple((pos, lval) for pos, lval, _, _ in live))
+        # the row depends only on the live entries and the tier/profile structure around
+        # them, so signatures that agree there share it
+        idents = self._idents(rules)
+        lvals = {pos: lval for pos, lval, _, _ in live}
+        memo_key = (
+            direction,
+            family,
+            tuple(
+                (idents[pos], lvals[pos]) if pos in lvals else idents[pos]
+                for pos in sorted([*lvals, *self._structure(rules)])
+            ),
+        )
         found = memo.get(memo_key)
         if found is not None:
             return found  # type: ignore[no-any-return]
@@ -931,7 +946,57 @@ class _Compiler:
             self._feature_rows[role].append(row.astype(np.bool_))
         return found
 
+    def _idents(self, rules: list[tuple[Any, ...]]) -> list[Any]:
+        """Per entry of a signature, a key naming it across signatures (cached like
+        :meth:`_structure`): a policy rule by (policy, rule index), a profile rule also by
+        the rule object (a profile name may resolve per endpoint), a tier or profile end
+        by its name."""
+        found = self._ident_lists.get(id(rules))
+        if found is None:
+            found = []
+            for layer, rule, tier_name, owner, r_index in rules:
+                if layer == "policy":
+                    found.append(("r", owner, r_index))
+                elif layer == "profile":
+                    found.append(("p", owner, r_index, id(rule)))
+                elif layer == "tier-end":
+                    found.append(("T", tier_name))
+                else:
+                    found.append(("P", owner))
+            self._ident_lists[id(rules)] = found
+        return found
+
     def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
+        # The table depends only on the column's entries and the structure around them, up
+        # to the first end of a tier that denies by default with no Pass rule in the
+        # column before it: nothing reaches past it (every key is decided there).
+        idents = self._idents(rules)
+        values = {pos: (lval, pval) for pos, lval, pval in column}
+        parts: list[Any] = []
+        kept: list[tuple[int, int, int]] = []
+        pass_seen = False
+        for pos in sorted([*values, *self._structure(rules)]):
+            if pos in values:
+                lval, pval = values[pos]
+                parts.append((idents[pos], lval, pval))
+                kept.append((pos, lval, pval))
+                if rules[pos][1].action is Action.PASS:
+                    pass_seen = True
+                continue
+            parts.append(idents[pos])
+            entry = rules[pos]
+            if entry[0] == "tier-end":
+                if self.tiers[entry[2]].default_action is not Action.PASS and not pass_seen:
+                    break
+                pass_seen = False
+        memo_key = (direction, tuple(parts))
+        found = self._table_memo.get(memo_key)
+        if found is not None:
+            return found
+        found = self._table_memo[memo_key] = self._table_uncached(rules, tuple(kept), direction, egress)
+        return found
+
+    def _table_uncached(self, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
         keysets: list[tuple[int, Intervals]] = []
         sources: dict[int, Intervals] = {}
         for pos, lval, pval in column:
