@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from typing import IO, Any, Callable, Iterable, Sequence, TypeVar
 
 import click
@@ -51,7 +52,7 @@ class InvalidInput(click.ClickException):
         super().__init__("\n".join(self.lines))
 
     def show(self, file: IO[Any] | None = None) -> None:
-        stream = file if file is not None else click.get_text_stream("stderr")
+        stream = file if file is not None else sys.stderr
         for line in self.lines:
             click.echo(line, file=stream, color=False)
 
@@ -125,7 +126,7 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
         raise click.UsageError("'-' (stdin) may be given only once")
     try:
         if paths == ["-"]:
-            text = click.get_text_stream("stdin").read()
+            text = sys.stdin.read()
             policy_set = loader.loads(text, strict=strict)
         else:
             policy_set = loader.load(*paths, strict=strict)

@@ -67,7 +67,7 @@ PROGRESS_MIN = 2000
 
 
 def _stderr_is_terminal() -> bool:
-    return click.get_text_stream("stderr").isatty()
+    return sys.stderr.isatty()
 
 
 @contextmanager
@@ -76,7 +76,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
     if total < PROGRESS_MIN or not _stderr_is_terminal():
         yield None
         return
-    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
 
 
@@ -274,7 +274,7 @@ def replay(
             result = _replay.replay(policy_set, flows, decisions=decisions, progress=progress)
         except PolicyError as exc:
             raise InvalidInput.from_error(exc) from exc
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     _replay.write_records(result, stdout, output)
     stdout.flush()  # the records before the summary, on a terminal too
     summary = result.summary()
