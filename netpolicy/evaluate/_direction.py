@@ -131,7 +131,7 @@ class Judge:
             for policy in group.policies:
                 if self.trace.on:
                     staged = " [staged]" if policy.staged else ""
-                    self.trace.add(depth + 1, "policy", f"{policy.ref} (order {describe_order(policy.order)}){staged}")
+                    self.trace.add(depth + 1, "policy", f"{policy.ref} ({describe_order(policy.order)}){staged}")
                 outcome, passed = self._policy(tier.name, policy, depth + 2)
                 if outcome is not None:
                     return outcome

@@ -42,13 +42,14 @@ def describe_endpoint(endpoint: Endpoint) -> str:
 
 
 def describe_order(order: float | None) -> str:
+    """``order 100``, or ``no order`` (sorted after every ordered one)."""
     if order is None:
         return "no order"
-    return str(int(order)) if order == int(order) else str(order)
+    return f"order {int(order)}" if order == int(order) else f"order {order}"
 
 
 def describe_tier(tier: Tier) -> str:
-    return f"tier {tier.name} (order {describe_order(tier.order)}, default action {tier.default_action})"
+    return f"tier {tier.name} ({describe_order(tier.order)}, default action {tier.default_action})"
 
 
 def _protocol(number: int) -> str:
