@@ -442,6 +442,7 @@ class _Compiler:
         self._keys_cache: dict[tuple[int, int, int], tuple[Intervals, Intervals | None]] = {}
         self._structures: dict[int, list[int]] = {}
         self._ident_lists: dict[int, list[Any]] = {}
+        self._live_info: dict[tuple[int, bool], tuple[bool, bool, np.ndarray, np.ndarray, int]] = {}
         self._table_memo: dict[Any, int] = {}
         row_memo: dict[Any, Any] = {}
         self._row_memo = row_memo
@@ -874,21 +875,19 @@ class _Compiler:
         local_role, peer_role = (0, 1) if egress else (3, 2)
         rcid = int(self.role_of[local_role][cid])
         live: list[tuple[int, int, np.ndarray, int]] = []
+        infos = self._live_info
         for pos, (_, rule, _, _, _) in enumerate(rules):
             if rule is None:
                 continue
-            fam4, fam6 = self._family_ok(rule)
-            if not (fam4 if family == 4 else fam6):
-                continue
-            local_side = rule.source if egress else rule.destination
-            peer_side = rule.destination if egress else rule.source
-            lval = int(self._side_row(local_side, local_role)[rcid])
+            info = infos.get((id(rule), egress))
+            if info is None:
+                info = self._rule_info(rule, egress)
+            fam4, fam6, lrow, prow, top = info
+            if top == 0 or not (fam4 if family == 4 else fam6):
+                continue  # matches no peer, or not this family
+            lval = int(lrow[rcid])
             if lval == 0:
                 continue
-            prow = self._side_row(peer_side, peer_role)
-            top = self._row_top[id(prow)]
-            if top == 0:
-                continue  # matches no peer
             live.append((pos, lval, prow, top))
         # the row depends only on the live entries and the tier/profile structure around
         # them, so signatures that agree there share it
@@ -926,9 +925,14 @@ class _Compiler:
                 span *= top + 1
         uniq, first = np.unique(group, return_index=True)
         tids: list[int] = []
-        for rep in first.tolist():
-            column = tuple((pos, lval, int(prow[rep])) for pos, lval, prow, _ in live if prow[rep] != 0)
-            tids.append(self._table(sid, rules, column, direction, egress))
+        structure = self._structure(rules)
+        if live:
+            peer_values = np.stack([prow[first] for _, _, prow, _ in live]).T.tolist()
+        else:
+            peer_values = [[] for _ in range(len(first))]
+        for values in peer_values:
+            column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
+            tids.append(self._table(rules, idents, structure, column, direction, egress))
         if binary:
             lookup = list(zip(uniq.tolist(), tids))  # sorted by feature bits
             feature_ids = [self._feature_id(peer_role, key, prow) for key, prow in features.items()]
@@ -966,16 +970,28 @@ class _Compiler:
             self._ident_lists[id(rules)] = found
         return found
 
-    def _table(self, sid: int, rules: list[tuple[Any, ...]], column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool) -> int:
+    def _rule_info(self, rule: Rule, egress: bool) -> tuple[bool, bool, np.ndarray, np.ndarray, int]:
+        """(IPv4 ok, IPv6 ok, local side row, peer side row, top of the peer row) of a
+        rule in a direction (cached)."""
+        local_role, peer_role = (0, 1) if egress else (3, 2)
+        fam4, fam6 = self._family_ok(rule)
+        lrow = self._side_row(rule.source if egress else rule.destination, local_role)
+        prow = self._side_row(rule.destination if egress else rule.source, peer_role)
+        info = self._live_info[(id(rule), egress)] = (fam4, fam6, lrow, prow, self._row_top[id(prow)])
+        return info
+
+    def _table(
+        self, rules: list[tuple[Any, ...]], idents: list[Any], structure: list[int],
+        column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool,
+    ) -> int:
         # The table depends only on the column's entries and the structure around them, up
         # to the first end of a tier that denies by default with no Pass rule in the
         # column before it: nothing reaches past it (every key is decided there).
-        idents = self._idents(rules)
         values = {pos: (lval, pval) for pos, lval, pval in column}
         parts: list[Any] = []
         kept: list[tuple[int, int, int]] = []
         pass_seen = False
-        for pos in sorted([*values, *self._structure(rules)]):
+        for pos in sorted([*values, *structure]):
             if pos in values:
                 lval, pval = values[pos]
                 parts.append((idents[pos], lval, pval))
