@@ -71,7 +71,9 @@ class Decision:
     endpoint: str | None = None
     layer: str | None = None
 
-    def __str__(self) -> str:
+    @property
+    def why(self) -> str:
+        """What decided, in words: ``tier default, KubernetesNetworkPolicy x/a rule 0``."""
         if self.reason == Reason.RULE:
             why = f"tier {self.tier}, {self.policy} rule {self.rule}"
         elif self.reason == Reason.END_OF_TIER:
@@ -79,12 +81,15 @@ class Decision:
         elif self.reason == Reason.PROFILE:
             why = f"profile {self.profile} rule {self.rule}"
         elif self.reason == Reason.NO_PROFILE_MATCH:
-            why = "no policy or profile decided"
+            why = "no policy or profile rule matched"
         else:
             why = self.reason
         if self.layer is not None and self.layer != Layer.NORMAL:
             why += f" ({self.layer} layer)"
-        return f"{self.direction} {self.action}: {why}"
+        return why
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.action}: {self.why}"
 
 
 @attrs.frozen

@@ -85,17 +85,7 @@ def decision_text(decision: Decision | None) -> str:
     """``Allow: tier default, KubernetesNetworkPolicy staging/back-end rule 0`` and the like."""
     if decision is None:
         return "not policed"
-    if decision.reason == Reason.RULE:
-        why = f"tier {decision.tier}, {decision.policy} rule {decision.rule}"
-    elif decision.reason == Reason.END_OF_TIER:
-        why = f"end of tier {decision.tier}"
-    elif decision.reason == Reason.PROFILE:
-        why = f"profile {decision.profile} rule {decision.rule}"
-    elif decision.reason == Reason.NO_PROFILE_MATCH:
-        why = "no policy or profile rule matched"
-    else:
-        why = decision.reason
-    return f"{decision.action}: {why}"
+    return f"{decision.action}: {decision.why}"
 
 
 class _Settled(Protocol):

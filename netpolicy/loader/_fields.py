@@ -197,6 +197,22 @@ class Field:
     def _wrong_type(self, expected: str) -> Any:
         return self.problem(f"expected {expected}, got {_type_name(self.value)} {short_repr(self.value)}")
 
+    def convert_each(self, convert: Callable[["Field"], Any], *, flatten: bool = False) -> list[Any] | Any:
+        """``convert`` applied to every item of a list (each result's items joined when
+        ``flatten``). MISSING when the field is not a list or any item failed; the
+        problems are reported by ``convert``."""
+        results: list[Any] = []
+        ok = not self.present or isinstance(self.value, list)
+        for item in self.items():
+            converted = convert(item)
+            if converted is MISSING:
+                ok = False
+            elif flatten:
+                results.extend(converted)
+            else:
+                results.append(converted)
+        return results if ok else MISSING
+
     # -- typed getters: each returns the value, a default when absent, or MISSING -------
 
     def mapping(self, *, required: bool = False, known: Collection[str] | None = None) -> dict[str, Any] | Any:

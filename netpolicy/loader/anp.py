@@ -328,17 +328,7 @@ def _convert_rules(field: Field, **kwargs: Any) -> list[Rule] | Any:
     if isinstance(field.value, list) and len(field.value) > MAX_ITEMS:
         field.problem(f"at most {MAX_ITEMS} rules allowed, got {len(field.value)}")
         return MISSING
-    rules: list[Rule] = []
-    ok = True
-    for item in field.items():
-        converted = _convert_rule(item, **kwargs)
-        if converted is MISSING:
-            ok = False
-        else:
-            rules.extend(converted)
-    if field.present and not isinstance(field.value, list):
-        ok = False
-    return rules if ok else MISSING
+    return field.convert_each(lambda item: _convert_rule(item, **kwargs), flatten=True)
 
 
 def _policy(root: Field, meta: Meta, inventory: Inventory, *, baseline: bool) -> Policy | None:

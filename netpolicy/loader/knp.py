@@ -243,17 +243,8 @@ def _convert_rule(field: Field, namespace: str, ingress: bool) -> list[Rule] | A
 
 
 def _convert_rules(field: Field, namespace: str, ingress: bool) -> tuple[Rule, ...] | Any:
-    rules: list[Rule] = []
-    ok = True
-    for item in field.items():
-        converted = _convert_rule(item, namespace, ingress)
-        if converted is MISSING:
-            ok = False
-        else:
-            rules.extend(converted)
-    if field.present and not isinstance(field.value, list):
-        ok = False
-    return tuple(rules) if ok else MISSING
+    rules = field.convert_each(lambda item: _convert_rule(item, namespace, ingress), flatten=True)
+    return MISSING if rules is MISSING else tuple(rules)
 
 
 def _policy(root: Field, meta: Meta, *, kind: str, staged: bool) -> Policy | None:

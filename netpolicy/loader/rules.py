@@ -615,17 +615,8 @@ def _read_http(field: Field) -> bool | Any:
 def convert_rules(field: Field, scope: RuleScope) -> tuple[Rule, ...] | Any:
     """A list of Calico rules (``spec.ingress`` / ``spec.egress``). Returns the rules
     that are valid; MISSING when any is not (its problems are reported)."""
-    rules: list[Rule] = []
-    ok = True
-    if isinstance(field.value, list) and len(field.value) > MAX_RULES:
+    too_many = isinstance(field.value, list) and len(field.value) > MAX_RULES
+    if too_many:
         field.problem(f"{len(field.value)} rules, at most {MAX_RULES} allowed")
-        ok = False
-    for item in field.items():
-        rule = convert_rule(item, scope)
-        if rule is MISSING:
-            ok = False
-        else:
-            rules.append(rule)
-    if field.present and not isinstance(field.value, list):
-        ok = False
-    return tuple(rules) if ok else MISSING
+    rules = field.convert_each(lambda item: convert_rule(item, scope))
+    return MISSING if too_many or rules is MISSING else tuple(rules)
