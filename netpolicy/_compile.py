@@ -442,6 +442,7 @@ class _Compiler:
         self._keys_cache: dict[tuple[int, int, int], tuple[Intervals, Intervals | None]] = {}
         self._structures: dict[int, list[int]] = {}
         self._ident_lists: dict[int, list[Any]] = {}
+        self._ident_shared: dict[Any, Any] = {}
         self._live_info: dict[tuple[int, bool], tuple[bool, bool, np.ndarray, np.ndarray, int]] = {}
         self._table_memo: dict[Any, int] = {}
         row_memo: dict[Any, Any] = {}
@@ -733,11 +734,14 @@ class _Compiler:
             for lid in self._matching(policy.selector).tolist():
                 policies_by_label[lid].append(i)  # in policy order
         staged_hits = [self._matches(p.selector) for p in self.ps.staged_policies]
+        self._by_key = None  # selector pruning indexes: not needed past this point
+        self._by_value = {}
+        self._label_ids = {}
         verdict_ref = np.zeros(len(self.endpoints), np.bool_)
         for eid, lid in enumerate(ep_labels):
             verdict_ref[eid] = any(hits[lid] for hits in staged_hits)
         out.verdict_by_reference = verdict_ref
-        specs: list[list[tuple[list[int], list[tuple[int, int]]]]] = []
+        specs: list[list[tuple[list[int], tuple[np.ndarray, np.ndarray]]]] = []
         for d_index, direction in enumerate((Direction.EGRESS, Direction.INGRESS)):
             sigma_ids: dict[Any, int] = {}
             sigmas: list[Any] = []
@@ -798,6 +802,8 @@ class _Compiler:
                 for lid, cid in members:
                     rows[lid] = self._cell_row(sid, rules, cid, direction, self._row_memo)
             specs.append(rows)
+        self._row_memo.clear()
+        self._table_memo.clear()
         # address arrays
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
         # local classes: egress ones first, then ingress ones (one id space)
@@ -809,7 +815,7 @@ class _Compiler:
         out.loc_k = np.array([len(f) if f != [-1] else -1 for f, _ in every], np.int32)
         out.loc_feat = np.zeros(len(every), np.int32)
         out.loc_tab = np.zeros(len(every), np.int32)
-        out.loc_n = np.array([len(lookup) for _, lookup in every], np.int32)
+        out.loc_n = np.array([len(lookup[1]) for _, lookup in every], np.int32)
         feats: list[int] = []
         for lid, (f, _) in enumerate(every):
             out.loc_feat[lid] = len(feats)
@@ -817,9 +823,9 @@ class _Compiler:
                 feats.extend(f)
         out.loc_tab[1:] = np.cumsum(out.loc_n)[:-1] if len(every) else []
         out.feats = np.array(feats, np.int32)
-        total = int(out.loc_n.sum())
-        out.lookup_keys = np.fromiter((k for _, lookup in every for k, _ in lookup), np.uint64, count=total)
-        out.lookup = np.fromiter((t for _, lookup in every for _, t in lookup), np.int32, count=total)
+        out.lookup_keys = np.concatenate([np.zeros(0, np.uint64), *(lookup[0] for _, lookup in every)]).astype(np.uint64)
+        out.lookup = np.concatenate([np.zeros(0, np.int32), *(lookup[1] for _, lookup in every)]).astype(np.int32)
+        del every, specs
         out.fallback_table = self._fallback_table
         words = []
         maps = []
@@ -864,12 +870,13 @@ class _Compiler:
 
     def _cell_row(
         self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, Any]
-    ) -> tuple[list[int], list[tuple[int, int]]]:
+    ) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
         """How a local class (endpoint signature and address class) finds its table for
         each peer class: (features, lookup). With features f_0..f_k-1 (peer bit rows),
         peer ``p`` has index ``sum(bit(f_j, p) << j)`` and ``lookup`` holds (index, table)
-        pairs sorted by index, for the indexes that occur; with features ``[-1]`` the
-        lookup is a dense row (p, table) over every peer (when peer values are not bits)."""
+        arrays (indexes, tables) sorted by index, for the indexes that occur; with features
+        ``[-1]`` the lookup is a dense row (p, table) over every peer (when peer values are
+        not bits)."""
         egress = direction is Direction.EGRESS
         family = int(self.class_family[cid])
         local_role, peer_role = (0, 1) if egress else (3, 2)
@@ -934,11 +941,11 @@ class _Compiler:
             column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
             tids.append(self._table(rules, idents, structure, column, direction, egress))
         if binary:
-            lookup = list(zip(uniq.tolist(), tids))  # sorted by feature bits
+            lookup = (uniq.astype(np.uint64), np.array(tids, np.int32))  # sorted by feature bits
             feature_ids = [self._feature_id(peer_role, key, prow) for key, prow in features.items()]
         else:
             index = np.searchsorted(uniq, group)
-            lookup = list(enumerate(np.array(tids, np.int32)[index].tolist()))
+            lookup = (np.arange(n, dtype=np.uint64), np.array(tids, np.int32)[index])
             feature_ids = [-1]
         found = memo[memo_key] = (feature_ids, lookup)
         return found
@@ -958,15 +965,17 @@ class _Compiler:
         found = self._ident_lists.get(id(rules))
         if found is None:
             found = []
+            shared = self._ident_shared
             for layer, rule, tier_name, owner, r_index in rules:
                 if layer == "policy":
-                    found.append(("r", owner, r_index))
+                    ident: Any = ("r", owner, r_index)
                 elif layer == "profile":
-                    found.append(("p", owner, r_index, id(rule)))
+                    ident = ("p", owner, r_index, id(rule))
                 elif layer == "tier-end":
-                    found.append(("T", tier_name))
+                    ident = ("T", tier_name)
                 else:
-                    found.append(("P", owner))
+                    ident = ("P", owner)
+                found.append(shared.setdefault(ident, ident))  # one tuple per entry
             self._ident_lists[id(rules)] = found
         return found
 
