@@ -121,5 +121,6 @@ def insert_rules(documents: list[Manifest], data: st.DataObject, make_rule: Call
     return documents, inserted
 
 
-#: For properties that load two policy sets per example: half the profile's examples.
-heavy = settings(max_examples=max(10, settings.default.max_examples // 2))
+#: For properties that load or compile policy sets per example: a quarter of the
+#: profile's examples (50 under ``ci``), to keep the suite's runtime moderate.
+heavy = settings(max_examples=max(10, settings.default.max_examples // 4))

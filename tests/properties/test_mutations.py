@@ -99,6 +99,7 @@ def _load_or_policy_error(documents: Any) -> None:
             ps.evaluate(netpolicy.Flow(src=endpoint.key, dst="192.168.0.7"))
 
 
+@heavy
 @given(mutated())
 def test_mutated_manifests_raise_only_policy_error(documents: Any) -> None:
     _load_or_policy_error(documents)

@@ -18,7 +18,7 @@ from hypothesis.errors import InvalidArgument
 import netpolicy
 from netpolicy.testing import strategies as nps
 
-from .support import requires_loader
+from .support import heavy, requires_loader
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
@@ -52,6 +52,7 @@ def test_manifest_labels_are_valid(documents: list[dict[str, Any]]) -> None:
 
 
 @requires_loader
+@heavy
 @given(nps.policy_sets(), st.data())
 def test_policy_sets_and_flows(ps: netpolicy.PolicySet, data: st.DataObject) -> None:
     assert isinstance(ps, netpolicy.PolicySet)

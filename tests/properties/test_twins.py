@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 import netpolicy
 from netpolicy.testing import strategies as nps
 
-from .support import draw_flows, load, requires_evaluate_many, requires_loader
+from .support import draw_flows, heavy, load, requires_evaluate_many, requires_loader
 
 pytestmark = [requires_loader, requires_evaluate_many]
 
@@ -33,6 +33,7 @@ def _reference(ps: netpolicy.PolicySet, flow: netpolicy.Flow) -> netpolicy.Verdi
     return evaluate(ps, flow)
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_evaluate_many_equals_evaluate(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     from netpolicy.batch import ACTION_ALLOW, ACTION_DENY
@@ -49,6 +50,7 @@ def test_evaluate_many_equals_evaluate(documents: list[dict[str, Any]], data: st
         assert ps.evaluate(flows[k]) == verdict
 
 
+@heavy
 @given(nps.manifests(), st.data())
 def test_evaluate_many_on_columns_equals_evaluate(documents: list[dict[str, Any]], data: st.DataObject) -> None:
     ps = load(documents)
@@ -69,6 +71,7 @@ def test_evaluate_many_on_columns_equals_evaluate(documents: list[dict[str, Any]
 
 
 @pytest.mark.parametrize("matcher", _matchers(), ids=lambda m: m.__module__.rsplit(".", 1)[-1])
+@heavy
 @given(documents=nps.manifests(), data=st.data())
 def test_compiled_twins_equal_the_reference(matcher: Any, documents: list[dict[str, Any]], data: st.DataObject) -> None:
     from netpolicy.batch import Engine
