@@ -427,6 +427,7 @@ class _Compiler:
         )
         self._roles(role_sides)
         self._side_rows: dict[int, np.ndarray] = {}
+        self._rows_by_content: dict[tuple[int, str, bytes], np.ndarray] = {}
         self._row_top: dict[int, int] = {}
         self._feature_ids: dict[tuple[int, int], int] = {}
         self._feature_rows: dict[int, list[np.ndarray]] = {1: [], 2: []}
@@ -668,6 +669,8 @@ class _Compiler:
         top = int(row.max()) if len(row) else 0
         if top < 127:
             row = row.astype(np.int8)
+        # sides that test the same thing share one row (and so one feature)
+        row = self._rows_by_content.setdefault((role, row.dtype.str, row.tobytes()), row)
         self._side_rows[key] = row
         self._row_top[id(row)] = top
         return row
@@ -834,7 +837,7 @@ class _Compiler:
             n_words = max((len(rows) + 63) // 64, 1)
             matrix = np.zeros((out.n_peer[d], n_words * 64), np.bool_)  # peer-major
             for fid, row in enumerate(rows):
-                matrix[:, fid] = row
+                matrix[:, fid] = row != 0
             words.append(n_words)
             maps.append(np.packbits(matrix, axis=1, bitorder="little").view(np.uint64).reshape(-1).copy())
         out.words = (words[0], words[1])
@@ -954,7 +957,7 @@ class _Compiler:
         found = self._feature_ids.get((role, key))
         if found is None:
             found = self._feature_ids[(role, key)] = len(self._feature_rows[role])
-            self._feature_rows[role].append(row.astype(np.bool_))
+            self._feature_rows[role].append(row)  # a 0/1 side row, kept as it is
         return found
 
     def _idents(self, rules: list[tuple[Any, ...]]) -> list[Any]:
