@@ -920,9 +920,11 @@ class _Compiler:
             features.setdefault(id(prow), prow)
         binary = all(top == 1 for _, _, _, top in live) and len(features) <= MAX_FEATURES
         if binary:
-            group = np.zeros(n, np.int64)
-            for j, prow in enumerate(features.values()):
-                group |= prow.astype(np.int64) << j
+            if features:
+                stacked = np.stack(list(features.values())).astype(np.int64)
+                group = (stacked << np.arange(len(features), dtype=np.int64)[:, None]).sum(axis=0)
+            else:
+                group = np.zeros(n, np.int64)
         else:
             group = np.zeros(n, np.int64)
             span = 1
