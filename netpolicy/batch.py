@@ -22,6 +22,7 @@ from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key,
 from ._matcher import Matcher
 from .errors import PolicyError
 from .evaluate import explain_steps
+from .evaluate._packet import shared_family
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
 from .verdict import Decision, RuleRef, Verdict
@@ -92,21 +93,21 @@ class Engine:
         (family, address) or ("name", endpoint); an address fixes the family, else IPv4
         is preferred; ICMP is IPv4 only, ICMPv6 IPv6 only. None when the reference must
         decide (it raises when the sides share no family)."""
-        allowed = {4} if protocol == 1 else {6} if protocol == 58 else {4, 6}
+        families = []
         for side in (src, dst):
             if side[0] == "name":
-                families = {ip.version for ip in side[1].ips}
-                if not families:
+                versions = {ip.version for ip in side[1].ips}
+                if not versions:
                     return None  # matched by identity
-                allowed &= families
+                families.append(versions)
             else:
-                allowed &= {side[0]}
-        for family in (4, 6):
-            if family in allowed:
-                s = src if src[0] != "name" else self.endpoint_address(src[1], family)
-                d = dst if dst[0] != "name" else self.endpoint_address(dst[1], family)
-                return s, d  # type: ignore[return-value]
-        return None  # no shared family: the reference raises
+                families.append({side[0]})
+        family = shared_family(families[0], families[1], protocol)
+        if family is None:
+            return None  # no shared family: the reference raises
+        s = src if src[0] != "name" else self.endpoint_address(src[1], family)
+        d = dst if dst[0] != "name" else self.endpoint_address(dst[1], family)
+        return s, d  # type: ignore[return-value]
 
     def _side(self, side: Any) -> Any:
         if isinstance(side, str):
@@ -506,14 +507,15 @@ _ENGINES: "weakref.WeakKeyDictionary[Any, Engine]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def engine_for(ps: PolicySet, reference: Reference) -> Engine:
-    """The PolicySet's engine, compiled on first use and cached (thread-safe)."""
+def engine_for(ps: PolicySet) -> Engine:
+    """The PolicySet's engine, compiled on first use and cached (thread-safe); the
+    reference evaluator decides what its tables do not express."""
     engine = _ENGINES.get(ps)
     if engine is None:
         with _LOCK:
             engine = _ENGINES.get(ps)
             if engine is None:
-                engine = _ENGINES[ps] = Engine(ps, reference)
+                engine = _ENGINES[ps] = Engine(ps, _reference)
     return engine
 
 
@@ -540,5 +542,5 @@ def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
         if calls < COMPILE_AFTER:
             _CALLS[ps] = calls
             return _reference(ps, flow)
-        engine = engine_for(ps, _reference)
+        engine = engine_for(ps)
     return engine.evaluate(flow)

@@ -15,13 +15,6 @@ if TYPE_CHECKING:
 __all__ = ["PolicySet"]
 
 
-def _reference_verdict(ps: PolicySet, flow: Flow) -> Verdict:
-    """The reference evaluator's verdict (what the tables fall back on)."""
-    from .evaluate import evaluate
-
-    return evaluate(ps, flow)
-
-
 class PolicySet:
     """Policies in Calico's order plus the endpoints, network sets and profiles they act on.
 
@@ -149,7 +142,7 @@ class PolicySet:
         ``icmp_code``) or a pyarrow Table. See :class:`netpolicy.batch.BatchResult`."""
         from .batch import engine_for
 
-        return engine_for(self, _reference_verdict).evaluate_many(flows)
+        return engine_for(self).evaluate_many(flows)
 
     def matrix(self, protocol: str | int = "TCP", port: int | None = None, namespaces: Iterable[str] | None = None) -> Matrix:
         """The reachability matrix among workload endpoints (optionally only those in
@@ -158,7 +151,7 @@ class PolicySet:
         from .batch import engine_for
         from .matrix import reachability
 
-        return reachability(engine_for(self, _reference_verdict), protocol, port, namespaces)
+        return reachability(engine_for(self), protocol, port, namespaces)
 
     def __repr__(self) -> str:
         return (

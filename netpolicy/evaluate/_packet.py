@@ -26,7 +26,7 @@ from ..model import Endpoint, IPAddress
 from ._index import Entity, Index
 from ._trace import describe_endpoint
 
-__all__ = ["Packet", "Peer", "resolve"]
+__all__ = ["Packet", "Peer", "resolve", "shared_family"]
 
 _ICMP, _ICMPV6 = 1, 58
 
@@ -89,9 +89,9 @@ def _families(endpoint: Endpoint | None, address: IPAddress | None) -> set[int] 
     return None
 
 
-def _choose_family(src: set[int] | None, dst: set[int] | None, protocol: int) -> int:
-    """The family both sides can use, IPv4 first; ICMP is IPv4 only and ICMPv6 IPv6
-    only."""
+def shared_family(src: set[int] | None, dst: set[int] | None, protocol: int) -> int | None:
+    """The family both sides can use, IPv4 first (None when there is none); ICMP is
+    IPv4 only and ICMPv6 IPv6 only. A side of ``None`` can use any family."""
     allowed = {4} if protocol == _ICMP else {6} if protocol == _ICMPV6 else {4, 6}
     for families in (src, dst):
         if families is not None:
@@ -99,6 +99,14 @@ def _choose_family(src: set[int] | None, dst: set[int] | None, protocol: int) ->
     for family in (4, 6):
         if family in allowed:
             return family
+    return None
+
+
+def _choose_family(src: set[int] | None, dst: set[int] | None, protocol: int) -> int:
+    """:func:`shared_family`, or PolicyError when the sides share none."""
+    family = shared_family(src, dst, protocol)
+    if family is not None:
+        return family
     what = {_ICMP: "ICMP (IPv4 only)", _ICMPV6: "ICMPv6 (IPv6 only)"}.get(protocol, f"protocol {protocol}")
     raise PolicyError(
         f"the flow's sides share no IP family for {what}: source {sorted(src or (4, 6))}, destination {sorted(dst or (4, 6))}"
