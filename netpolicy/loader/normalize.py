@@ -72,12 +72,18 @@ def default_profiles(endpoint: Endpoint) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _undeclared_namespace_labels(namespace: str) -> Mapping[str, str]:
+    """What ``kns.<ns>`` lends for a namespace no document declares: its name, and the
+    ``kubernetes.io/metadata.name`` label the API server would have set."""
+    return {"pcns.projectcalico.org/name": namespace, f"pcns.{METADATA_NAME_LABEL}": namespace}
+
+
 def _implied_labels(name: str, endpoint: Endpoint) -> Mapping[str, str]:
     """What a missing default profile would lend (a hand-built endpoint in a namespace
     the inventory does not hold behaves as in a real cluster)."""
     namespace = endpoint.namespace
     if namespace and name == f"kns.{namespace}":
-        return {"pcns.projectcalico.org/name": namespace, f"pcns.{METADATA_NAME_LABEL}": namespace}
+        return _undeclared_namespace_labels(namespace)
     if namespace and endpoint.service_account and name == f"ksa.{namespace}.{endpoint.service_account}":
         return {"pcsa.projectcalico.org/name": endpoint.service_account}
     return {}
@@ -127,11 +133,7 @@ def network_set_labels(network_set: NetworkSet, profiles: Mapping[str, Profile])
     if network_set.namespace:
         labels[NAMESPACE_LABEL] = network_set.namespace
         profile = profiles.get(f"kns.{network_set.namespace}")
-        lent = (
-            profile.labels_to_apply
-            if profile is not None
-            else {"pcns.projectcalico.org/name": network_set.namespace, f"pcns.{METADATA_NAME_LABEL}": network_set.namespace}
-        )
+        lent = profile.labels_to_apply if profile is not None else _undeclared_namespace_labels(network_set.namespace)
         for key, value in lent.items():
             labels.setdefault(key, value)
     return FrozenLabels(labels)
