@@ -67,52 +67,52 @@ class _Entry:
 
 def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
     problems: list[Problem] = []
-    warnings: list[str] = []
-    documents: list[Document] = []
-    for read in reads:
-        warnings.extend(read.warnings)
-        documents.extend(read.documents)
-
+    skipped: list[str] = []
     table = registry()
     entries: list[_Entry] = []
     seen: dict[tuple[str, str, str | None, str], Document] = {}
-    for doc in documents:
-        if doc.problems:  # the reader already found it unusable
-            continue
-        try:
-            found = read_envelope(doc, table)
-        except UnknownKind as error:
-            if strict:
-                doc.problem(("kind",), f"{error}; pass strict=False to skip unknown kinds")
-            else:
-                warnings.append(f"{_place(doc)}: {error}; skipped")
-            continue
-        except Exception as error:  # never a traceback for bad input
-            doc.problem((), f"could not read this object ({type(error).__name__}: {error})")
-            continue
-        if found is None:
-            continue
-        registration, meta = found
-        key = (meta.group, meta.kind, meta.namespace, meta.name)
-        first = seen.get(key)
-        if first is not None:
-            what = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
-            doc.problem(("metadata", "name"), f"duplicate {meta.kind} {what}: already defined at {_place(first)}")
-            continue
-        seen[key] = doc
-        entries.append(_Entry(doc, registration, meta))
-
-    # Pass 1: inventory kinds.
     empty = Inventory()
-    for entry in entries:
-        if entry.registration.inventory:
-            entry.outputs = _convert(entry.doc, entry.registration, entry.meta, empty)
+    # Pass 1, as documents are read: envelopes, duplicates, and the inventory kinds
+    # converted at once (their parsed bodies are let go then: pods are most of a cluster).
+    for read in reads:
+        for doc in read.each():
+            if doc.problems:  # the reader already found it unusable
+                continue
+            try:
+                found = read_envelope(doc, table)
+            except UnknownKind as error:
+                if strict:
+                    doc.problem(("kind",), f"{error}; pass strict=False to skip unknown kinds")
+                else:
+                    skipped.append(f"{_place(doc)}: {error}; skipped")
+                continue
+            except Exception as error:  # never a traceback for bad input
+                doc.problem((), f"could not read this object ({type(error).__name__}: {error})")
+                continue
+            if found is None:
+                continue
+            registration, meta = found
+            key = (meta.group, meta.kind, meta.namespace, meta.name)
+            first = seen.get(key)
+            if first is not None:
+                what = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
+                doc.problem(("metadata", "name"), f"duplicate {meta.kind} {what}: already defined at {_place(first)}")
+                continue
+            seen[key] = doc
+            entry = _Entry(doc, registration, meta)
+            if registration.inventory:
+                entry.outputs = _convert(doc, registration, meta, empty)
+                doc.body = None
+            entries.append(entry)
+    del seen
+    warnings = [warning for read in reads for warning in read.warnings] + skipped
     inventory = _inventory(entries)
 
     # Pass 2: policy kinds, which may read the inventory.
     for entry in entries:
         if not entry.registration.inventory:
             entry.outputs = _convert(entry.doc, entry.registration, entry.meta, inventory)
+            entry.doc.body = None
 
     result = _assemble(entries, inventory, warnings)
 

@@ -115,15 +115,19 @@ class _Slow(Exception):
     """The fast constructor met something only PyYAML's constructor handles."""
 
 
-def _construct(node: Any, loader: Any) -> Any:
+def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
     """Build the value of a composed document without aliases: plain dicts, lists and
     scalars of the core tags. Raises :class:`_Slow` for anything else (explicit tags,
-    merge keys, complex keys), which PyYAML's constructor then handles."""
+    merge keys, complex keys), which PyYAML's constructor then handles.
+
+    Equal strings are shared through ``strings`` (label keys and values, names and
+    namespaces repeat across thousands of objects)."""
     cls = node.__class__
     if cls is yaml.ScalarNode:
         tag = node.tag
         if tag == _STR:
-            return node.value
+            value = node.value
+            return strings.setdefault(value, value)
         if tag == _INT:
             value = node.value
             if value.isdigit() and (value[0] != "0" or len(value) == 1):
@@ -144,7 +148,7 @@ def _construct(node: Any, loader: Any) -> Any:
         for key_node, value_node in pairs:
             if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
                 raise _Slow
-            result[_construct(key_node, loader)] = _construct(value_node, loader)
+            result[_construct(key_node, loader, strings)] = _construct(value_node, loader, strings)
         if len(result) < len(pairs):
             seen: set[Any] = set()
             for key_node, _ in pairs:
@@ -155,7 +159,7 @@ def _construct(node: Any, loader: Any) -> Any:
     if cls is yaml.SequenceNode:
         if node.tag != _SEQ:
             raise _Slow
-        return [_construct(child, loader) for child in node.value]
+        return [_construct(child, loader, strings) for child in node.value]
     raise _Slow
 
 
@@ -419,12 +423,27 @@ def _origin(file: str | None, index: int, root: Any, prefix: Path) -> Origin:
 @attrs.define
 class Read:
     """What reading a source produced: its objects, the problems that stopped reading
-    (or were found while reading) and warnings."""
+    (or were found while reading) and warnings.
+
+    YAML text is read lazily, one document at a time, as :meth:`each` is iterated (so a
+    caller can convert each object and let go of its parsed body before the next one is
+    read); ``documents``, ``problems`` and ``warnings`` are complete once it has been
+    iterated to the end."""
 
     documents: list[Document]
     problems: list[Problem]
     warnings: list[str] = attrs.field(factory=list)
+    pending: Iterator[Document] | None = None
 
+    def each(self) -> Iterator[Document]:
+        """Every document, in order: those already read, then the rest as they are read
+        (each is added to ``documents``)."""
+        yield from list(self.documents)
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            for doc in pending:
+                self.documents.append(doc)
+                yield doc
 
 
 def _problem(message: str, file: str | None, index: int | None = None, mark: Any = None) -> Problem:
@@ -522,17 +541,26 @@ def _read_json(text: str, file: str | None) -> Read | None:
 
 def _read_yaml(text: str, file: str | None) -> Read:
     result = Read([], [])
-    documents, problems = result.documents, result.problems
+    result.pending = _yaml_documents(text, file, result)
+    return result
+
+
+def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Document]:
+    """The documents of ``text``, read one at a time (each document's nodes are
+    released before it is handed out); problems and warnings go to ``result``."""
+    problems = result.problems
     document_mark: Any = None
     index = 0
     try:
         if _may_be_deep(text):
             mark = _too_deep(text)
             if mark is not None:
-                return Read([], [_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, None, mark)])
+                problems.append(_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, None, mark))
+                return
         check_aliases = _has_anchor(text)
         locator = _Locator(text)
         loader = _Loader(text)
+        strings: dict[str, str] = {}
         index = 0
         try:
             while loader.check_node():
@@ -546,11 +574,11 @@ def _read_yaml(text: str, file: str | None) -> Read:
                         _check_expansion(node, _node_children)
                     except _AliasBomb as error:
                         problems.append(_problem(str(error), file, index, node.start_mark))
-                        return result
+                        return
                 body = _MISSING
                 if not check_aliases:
                     try:
-                        body = _construct(node, loader)
+                        body = _construct(node, loader, strings)
                     except (_Slow, RecursionError):
                         loader.duplicates.clear()
                 if body is _MISSING:
@@ -560,10 +588,12 @@ def _read_yaml(text: str, file: str | None) -> Read:
                 loader.duplicates.clear()
                 if body is None:
                     continue
-                documents.extend(
+                documents = list(
                     _documents(body, file=file, index=index, locator=locator, root=node, warnings=result.warnings)
                 )
-                del node
+                del node, body
+                yield from documents
+                del documents
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
@@ -579,7 +609,6 @@ def _read_yaml(text: str, file: str | None) -> Read:
         problems.append(
             _problem(f"YAML: cannot read the text ({type(error).__name__}: {error})", file, index or None, document_mark)
         )
-    return result
 
 
 def read_objects(objects: Iterable[Any]) -> Read:
