@@ -16,14 +16,18 @@ loop:
 * **Local classes.** The policed side of a direction (egress: the source, ingress: the
   destination) is classed by the policies and profiles that apply to its endpoint (§C.2)
   together with its local-role class.
-* **Cells.** A local class and a peer class give a table id: the local class lists a few
-  *features* (bit rows over peer classes: does this rule side match that peer); the
-  peer's bits index the local class's small lookup array. When features are not bits (named
-  ports, services) or too many, the lookup array is a dense row over peer classes. A table is a
-  sorted list of key starts over the flow key (protocol, destination port or ICMP
-  type/code, see :func:`flow_key`) with an outcome id per interval; where rules test
-  source ports, an interval holds ``-3 - t`` instead: table ``t`` is then looked up with
-  the source key (:func:`source_key`).
+* **Rows and groups.** For a local class, the peer classes that reach the same table form
+  a group: a row over the peer classes of its direction gives each peer's group (8 bits,
+  or 16 where a local class has more than 256 groups), and the local class's group list
+  gives the table. Rows are stored once per content; local classes with the same live
+  rules share them.
+* **Tables.** A table gives an outcome per *key class*: the flow key (protocol,
+  destination port or ICMP type/code, see :func:`flow_key`) falls in one class of the
+  sorted ``key_starts`` (the keys where any table changes), and tables are dense over
+  these classes. Where rules test source ports, a table holds ``-3 - s`` instead:
+  secondary table ``s`` is then read by the class of the source key
+  (:func:`source_key`) in ``skey_starts``. Tables larger than :data:`MAX_TABLE_CELLS`
+  are not built; the reference then decides every flow.
 * **Outcomes.** An outcome id names a precomputed (Decision, logged rules) pair.
   ``FALLBACK`` means "ask the reference evaluator" (what the tables cannot express
   exactly: policy sets with host endpoints, addresses shared by
@@ -51,7 +55,8 @@ LOCAL_EXTERNAL = -1  #: local class of an address no policed endpoint owns
 LOCAL_FALLBACK = -2  #: local class of an endpoint the tables do not decide
 
 KEY_BITS = 17
-MAX_FEATURES = 63  #: above this many features, a local class gets a dense row
+MAX_FEATURES = 63  #: up to this many 0/1 peer features group peers by their bit pattern
+MAX_TABLE_CELLS = 1 << 24  #: above this many dense table cells, the reference decides every flow
 KEY_LIMIT = 256 << KEY_BITS
 _PORTED = (6, 17, 132, 136)
 _ICMP_PROTOCOLS = (1, 58)
@@ -178,25 +183,21 @@ class Compiled:
         self.v6_peer = np.zeros((2, 1), np.int32)
         self.v6_endpoint = np.full(1, -1, np.int32)
         self.v6_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)
-        # local classes (egress ones, then ingress ones): how each finds its table per peer
+        # local classes (egress ones, then ingress ones): a row over the peer classes of
+        # their direction gives a group, the group a table
         self.n_local = (0, 0)
-        self.loc_k = np.zeros(0, np.int32)  # number of features, or -1: a dense row
-        self.loc_feat = np.zeros(0, np.int32)  # offset into feats
-        self.loc_tab = np.zeros(0, np.int32)  # offset into lookup
-        self.loc_n = np.zeros(0, np.int32)  # entries in lookup
-        self.feats = np.zeros(0, np.int32)  # feature ids
-        self.lookup_keys = np.zeros(0, np.uint64)  # feature-bit indexes, sorted per local class
-        self.lookup = np.zeros(0, np.int32)  # table ids
-        self.fallback_table = 0  # a table whose only outcome is FALLBACK
-        # per direction, for each peer class, a bitmap of the features it has: ``words[d]``
-        # 64-bit words per peer class (feature ids are numbered per direction)
-        self.bits = (np.zeros(1, np.uint64), np.zeros(1, np.uint64))
-        self.words = (1, 1)
-        self.tab_off = np.zeros(0, np.int32)
-        self.tab_len = np.zeros(0, np.int32)
-        self.tab_keys = np.zeros(0, np.uint32)
-        self.tab_out = np.zeros(0, np.int32)
-        self.tab_gkeys = np.zeros(0, np.uint64)
+        self.loc_row = np.zeros(0, np.int64)  # >= 0: offset into rows8; < 0: -1 - offset into rows16
+        self.loc_tab = np.zeros(0, np.int32)  # offset into groups
+        self.loc_groups = np.zeros(0, np.int32)  # number of groups
+        self.rows8 = np.zeros(0, np.uint8)
+        self.rows16 = np.zeros(0, np.uint16)
+        self.groups = np.zeros(0, np.int32)  # table ids
+        # tables, dense over key classes: an outcome id, FALLBACK, or (primary tables only)
+        # ``-3 - s``: secondary table ``s`` decides by the source key
+        self.key_starts = np.zeros(1, np.uint32)  # key class k starts at key_starts[k]
+        self.tables = np.zeros(0, np.int32)  # [table * n_key_classes + key class]
+        self.skey_starts = np.zeros(1, np.uint32)
+        self.stables = np.zeros(0, np.int32)  # [secondary table * n_skey_classes + class]
         self.out_allow = np.zeros(0, np.uint8)
         self.outcomes: list[tuple[Decision, tuple[RuleRef, ...]]] = []
         self.endpoints: tuple[Endpoint, ...] = ()
@@ -205,10 +206,17 @@ class Compiled:
         self.all_fallback = False  # host endpoints present: every flow goes to the reference
         self.endpoint_local = np.zeros((2, 0), np.int32)  # only meaningful per address
 
+    @property
+    def n_tables(self) -> int:
+        return len(self.tables) // len(self.key_starts)
+
+    @property
+    def n_stables(self) -> int:
+        return len(self.stables) // len(self.skey_starts)
+
     def check(self) -> None:
         """Raises ValueError unless every index the matchers follow stays in bounds (the
         compiled matcher reads without bounds checks)."""
-        n_tables = len(self.tab_off)
         n_local = self.n_local[0] + self.n_local[1]
 
         def bad(what: str) -> None:
@@ -228,45 +236,46 @@ class Compiled:
             ing = local[1]
             if (ing >= 0).any() and int(ing[ing >= 0].min()) < self.n_local[0]:
                 bad("ingress local class out of range")
-        for d in (0, 1):
-            if len(self.bits[d]) < self.n_peer[d] * self.words[d] or self.words[d] < 1:
-                bad("feature bitmaps too short")
-        split = int(self.loc_feat[self.n_local[0]]) if self.n_local[1] else len(self.feats)
-        for d, part in ((0, self.feats[:split]), (1, self.feats[split:])):
-            if part.size and (int(part.min()) < 0 or int(part.max()) >= 64 * self.words[d]):
-                bad("feature id out of range")
-        k = self.loc_k
-        width = np.where(np.arange(n_local) < self.n_local[0], self.n_peer[0], self.n_peer[1])
+        if not (len(self.loc_row) == len(self.loc_tab) == len(self.loc_groups) == n_local):
+            bad("local class arrays")
         if n_local:
-            if int(k.max()) > MAX_FEATURES or int(k.min()) < -1:
-                bad("feature count")
-            if ((k < 0) & (self.loc_n != width)).any() or int(self.loc_n.min()) < 1:
-                bad("lookup sizes")
-            if int((self.loc_tab.astype(np.int64) + self.loc_n).max()) > len(self.lookup) or int(self.loc_tab.min()) < 0:
-                bad("lookup out of range")
-            if len(self.lookup_keys) != len(self.lookup):
-                bad("lookup keys")
-            if int((self.loc_feat.astype(np.int64) + np.maximum(k, 0)).max()) > len(self.feats) or int(self.loc_feat.min()) < 0:
-                bad("features out of range")
-        if self.lookup.size and (int(self.lookup.min()) < 0 or int(self.lookup.max()) >= n_tables):
+            if int(self.loc_groups.min()) < 1 or int(self.loc_tab.min()) < 0:
+                bad("groups")
+            if int((self.loc_tab.astype(np.int64) + self.loc_groups).max()) > len(self.groups):
+                bad("groups out of range")
+            width = np.where(np.arange(n_local) < self.n_local[0], self.n_peer[0], self.n_peer[1])
+            # every row in bounds, and its groups below its local class's group count
+            for row in np.unique(np.stack([self.loc_row, width]), axis=1).T.tolist():
+                start, size = row
+                rows, at = (self.rows8, start) if start >= 0 else (self.rows16, -1 - start)
+                if at + size > len(rows) or size < 1:
+                    bad("row out of range")
+                top = int(rows[at : at + size].max())
+                if (self.loc_groups[(self.loc_row == start) & (width == size)] <= top).any():
+                    bad("group out of range")
+        n_keys, n_skeys = len(self.key_starts), len(self.skey_starts)
+        for starts in (self.key_starts, self.skey_starts):
+            if len(starts) == 0 or int(starts[0]) != 0 or (len(starts) > 1 and (np.diff(starts.astype(np.int64)) <= 0).any()):
+                bad("key classes")
+        if len(self.tables) % n_keys or len(self.stables) % n_skeys:
+            bad("table sizes")
+        if self.groups.size and (int(self.groups.min()) < 0 or int(self.groups.max()) >= self.n_tables):
             bad("table id out of range")
-        if not 0 <= self.fallback_table < n_tables:
-            bad("fallback table")
+        n_out = len(self.out_allow)
+        if self.tables.size and (int(self.tables.max()) >= n_out or -3 - int(self.tables.min()) >= self.n_stables):
+            bad("outcome out of range")
+        if self.tables.size and (self.tables == NONE).any():
+            bad("outcome out of range")
+        if self.stables.size and (int(self.stables.max()) >= n_out or int(self.stables.min()) < FALLBACK):
+            bad("outcome out of range")
         if len(self.hash_keys) != len(self.hash_vals) or len(self.hash_vals) & (len(self.hash_vals) - 1):
             bad("hash size")
         if self.hash_vals.size and int(self.hash_vals.max()) >= len(self.v4_starts):
             bad("hash value")
-        if n_tables and (int(self.tab_len.min()) < 1 or int((self.tab_off.astype(np.int64) + self.tab_len).max()) > len(self.tab_keys)):
-            bad("table out of range")
-        if self.tab_keys.size and any(int(self.tab_keys[o]) != 0 for o in self.tab_off.tolist()):
-            bad("tables must start at key 0")
-        if self.tab_out.size and (int(self.tab_out.max()) >= len(self.out_allow) or -3 - int(self.tab_out.min()) >= n_tables):
-            bad("outcome out of range")
 
     @property
     def nbytes(self) -> int:
-        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
-        return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in self.bits)
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
 class _Node:
@@ -429,8 +438,10 @@ class _Compiler:
         self._side_rows: dict[int, np.ndarray] = {}
         self._rows_by_content: dict[tuple[int, str, bytes], np.ndarray] = {}
         self._row_top: dict[int, int] = {}
-        self._feature_ids: dict[tuple[int, int], int] = {}
-        self._feature_rows: dict[int, list[np.ndarray]] = {1: [], 2: []}
+        self._row_ids: dict[tuple[bool, bytes], int] = {}
+        self._rows8: list[np.ndarray] = []
+        self._rows16: list[np.ndarray] = []
+        self._rows_len = [0, 0]  # [8-bit, 16-bit] row store sizes
         self._keep: list[Any] = []
         self._port_sets: dict[Any, int] = {}
         self._port_set_list: list[Any] = []
@@ -439,7 +450,6 @@ class _Compiler:
         self._outcomes: dict[Any, int] = {}
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
-        self._fallback_table = self._intern_table(((0,), (FALLBACK,)))
         self._keys_cache: dict[tuple[int, int, int], tuple[Intervals, Intervals | None]] = {}
         self._structures: dict[int, list[int]] = {}
         self._ident_lists: dict[int, list[Any]] = {}
@@ -744,7 +754,7 @@ class _Compiler:
         for eid, lid in enumerate(ep_labels):
             verdict_ref[eid] = any(hits[lid] for hits in staged_hits)
         out.verdict_by_reference = verdict_ref
-        specs: list[list[tuple[list[int], tuple[np.ndarray, np.ndarray]]]] = []
+        specs: list[list[tuple[int, np.ndarray]]] = []
         for d_index, direction in enumerate((Direction.EGRESS, Direction.INGRESS)):
             sigma_ids: dict[Any, int] = {}
             sigmas: list[Any] = []
@@ -815,33 +825,28 @@ class _Compiler:
             both[1] = np.where(both[1] >= 0, both[1] + n_egress, both[1])
         every = specs[0] + specs[1]
         out.n_local = (n_egress, len(specs[1]))
-        out.loc_k = np.array([len(f) if f != [-1] else -1 for f, _ in every], np.int32)
-        out.loc_feat = np.zeros(len(every), np.int32)
-        out.loc_tab = np.zeros(len(every), np.int32)
-        out.loc_n = np.array([len(lookup[1]) for _, lookup in every], np.int32)
-        feats: list[int] = []
-        for lid, (f, _) in enumerate(every):
-            out.loc_feat[lid] = len(feats)
-            if f != [-1]:
-                feats.extend(f)
-        out.loc_tab[1:] = np.cumsum(out.loc_n)[:-1] if len(every) else []
-        out.feats = np.array(feats, np.int32)
-        out.lookup_keys = np.concatenate([np.zeros(0, np.uint64), *(lookup[0] for _, lookup in every)]).astype(np.uint64)
-        out.lookup = np.concatenate([np.zeros(0, np.int32), *(lookup[1] for _, lookup in every)]).astype(np.int32)
-        del every, specs
-        out.fallback_table = self._fallback_table
-        words = []
-        maps = []
-        for d, role in ((0, 1), (1, 2)):
-            rows = self._feature_rows[role]
-            n_words = max((len(rows) + 63) // 64, 1)
-            matrix = np.zeros((out.n_peer[d], n_words * 64), np.bool_)  # peer-major
-            for fid, row in enumerate(rows):
-                matrix[:, fid] = row != 0
-            words.append(n_words)
-            maps.append(np.packbits(matrix, axis=1, bitorder="little").view(np.uint64).reshape(-1).copy())
-        out.words = (words[0], words[1])
-        out.bits = (maps[0], maps[1])
+        out.loc_row = np.array([row for row, _ in every], np.int64)
+        out.loc_groups = np.array([len(tables) for _, tables in every], np.int32)
+        # local classes that share a row usually share its tables too: store them once
+        group_offsets: dict[int, int] = {}
+        parts: list[np.ndarray] = []
+        loc_tab = np.zeros(len(every), np.int32)
+        size = 0
+        for lid, (_, tables) in enumerate(every):
+            found = group_offsets.get(id(tables))
+            if found is None:
+                found = group_offsets[id(tables)] = size
+                parts.append(tables)
+                size += len(tables)
+            loc_tab[lid] = found
+        out.loc_tab = loc_tab
+        out.groups = np.concatenate([np.zeros(0, np.int32), *parts]).astype(np.int32)
+        del every, specs, parts, group_offsets
+        out.rows8 = np.concatenate([np.zeros(0, np.uint8), *self._rows8])
+        out.rows16 = np.concatenate([np.zeros(0, np.uint16), *self._rows16])
+        self._rows8.clear()
+        self._rows16.clear()
+        self._row_ids.clear()
         s4, c4, o4 = self.per_family[4]
         out.v4_starts = np.array(s4, np.uint32)
         out.v4_peer = np.stack([self.role_of[1][c4], self.role_of[2][c4]]).astype(np.int32)
@@ -873,13 +878,12 @@ class _Compiler:
 
     def _cell_row(
         self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, Any]
-    ) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
+    ) -> tuple[int, np.ndarray]:
         """How a local class (endpoint signature and address class) finds its table for
-        each peer class: (features, lookup). With features f_0..f_k-1 (peer bit rows),
-        peer ``p`` has index ``sum(bit(f_j, p) << j)`` and ``lookup`` holds (index, table)
-        arrays (indexes, tables) sorted by index, for the indexes that occur; with features
-        ``[-1]`` the lookup is a dense row (p, table) over every peer (when peer values are
-        not bits)."""
+        each peer class: (row id, group tables), see :meth:`_row_id`. Peers are first
+        grouped by the values of the live rules' peer sides (bit patterns when every
+        value is 0/1), each distinct value set gets its table, and peers reaching the
+        same table share a group."""
         egress = direction is Direction.EGRESS
         family = int(self.class_family[cid])
         local_role, peer_role = (0, 1) if egress else (3, 2)
@@ -935,7 +939,7 @@ class _Compiler:
                     span = int(group.max()) + 1 if n else 1
                 group = group * (top + 1) + prow
                 span *= top + 1
-        uniq, first = np.unique(group, return_index=True)
+        uniq, first, inverse = np.unique(group, return_index=True, return_inverse=True)
         tids: list[int] = []
         structure = self._structure(rules)
         if live:
@@ -945,21 +949,25 @@ class _Compiler:
         for values in peer_values:
             column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
             tids.append(self._table(rules, idents, structure, column, direction, egress))
-        if binary:
-            lookup = (uniq.astype(np.uint64), np.array(tids, np.int32))  # sorted by feature bits
-            feature_ids = [self._feature_id(peer_role, key, prow) for key, prow in features.items()]
-        else:
-            index = np.searchsorted(uniq, group)
-            lookup = (np.arange(n, dtype=np.uint64), np.array(tids, np.int32)[index])
-            feature_ids = [-1]
-        found = memo[memo_key] = (feature_ids, lookup)
+        # peers that reach the same table form one group; the row gives each peer's group
+        tables, group_of = np.unique(np.array(tids, np.int32), return_inverse=True)
+        row = group_of.reshape(-1)[inverse.reshape(-1)]
+        found = memo[memo_key] = (self._row_id(row, len(tables)), tables.astype(np.int32))
         return found
 
-    def _feature_id(self, role: int, key: int, row: np.ndarray) -> int:
-        found = self._feature_ids.get((role, key))
+    def _row_id(self, row: np.ndarray, n_groups: int) -> int:
+        """The offset of ``row`` (group per peer class) in the shared row store, stored
+        once per content: >= 0 into the 8-bit rows, < 0 (``-1 - offset``) into the 16-bit ones."""
+        wide = n_groups > 256
+        row = row.astype(np.uint16 if wide else np.uint8)
+        key = (wide, row.tobytes())
+        found = self._row_ids.get(key)
         if found is None:
-            found = self._feature_ids[(role, key)] = len(self._feature_rows[role])
-            self._feature_rows[role].append(row)  # a 0/1 side row, kept as it is
+            store = self._rows16 if wide else self._rows8
+            offset = self._rows_len[wide]
+            self._rows_len[wide] += len(row)
+            store.append(row)
+            found = self._row_ids[key] = -1 - offset if wide else offset
         return found
 
     def _idents(self, rules: list[tuple[Any, ...]]) -> list[Any]:
@@ -1176,16 +1184,37 @@ class _Compiler:
         return tuple(starts), tuple(values)
 
     def _finish_tables(self) -> None:
+        """Lays the tables out densely over key classes: the primary ones (which groups
+        name) over the keys where any of them changes, the secondary ones (source-port
+        tables) over the source keys where any of them changes."""
         out = self.out
         tables = self._table_list
-        lengths = np.array([len(t[0]) for t in tables], np.int32)
-        out.tab_len = lengths
-        out.tab_off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32) if tables else np.zeros(0, np.int32)
-        out.tab_keys = np.fromiter((k for t in tables for k in t[0]), np.uint32, count=int(lengths.sum()))
-        out.tab_out = np.fromiter((o for t in tables for o in t[1]), np.int32, count=int(lengths.sum()))
-        tids = np.repeat(np.arange(len(tables), dtype=np.uint64), lengths)
-        out.tab_gkeys = (tids << np.uint64(32)) | out.tab_keys.astype(np.uint64)
+        primary = sorted(set(out.groups.tolist()))
+        secondary = sorted({-3 - v for t in primary for v in tables[t][1] if v <= -3})
+        p_index = np.full(len(tables), -1, np.int32)
+        p_index[primary] = np.arange(len(primary), dtype=np.int32)
+        s_index = {t: n for n, t in enumerate(secondary)}
+        out.groups = p_index[out.groups]
         out.out_allow = np.array([d.action is Action.ALLOW for d, _ in out.outcomes], np.uint8)
+        for ids, remap, attr, starts_attr in ((primary, s_index, "tables", "key_starts"), (secondary, None, "stables", "skey_starts")):
+            starts = np.array(sorted({0, *(k for t in ids for k in tables[t][0])}), np.uint32)
+            if len(ids) * len(starts) > MAX_TABLE_CELLS:
+                raise TooLarge(f"{len(ids)} tables over {len(starts)} key classes")
+            dense = np.empty((len(ids), len(starts)), np.int32)
+            for n, t in enumerate(ids):
+                keys, values = tables[t]
+                if remap is not None:
+                    values = tuple(-3 - remap[-3 - v] if v <= -3 else v for v in values)
+                at = np.searchsorted(np.array(keys, np.uint32), starts, side="right") - 1
+                dense[n] = np.array(values, np.int32)[at]
+            setattr(out, attr, dense.reshape(-1))
+            setattr(out, starts_attr, starts)
+        self._table_list = []
+        self._tables = {}
+
+
+class TooLarge(Exception):
+    """The dense tables would exceed :data:`MAX_TABLE_CELLS`; the reference decides."""
 
 
 def _named_iv(pairs: frozenset[tuple[int, int]], protocol: int | None) -> Intervals:
@@ -1224,5 +1253,14 @@ def _build_hash(out: Compiled) -> None:
 
 
 def compile_policyset(ps: PolicySet) -> Compiled:
-    """Compiles ``ps`` into tables (see the module docstring)."""
-    return _Compiler(ps).run()
+    """Compiles ``ps`` into tables (see the module docstring). Tables that would grow
+    past :data:`MAX_TABLE_CELLS` are not built: every flow then goes to the reference."""
+    try:
+        return _Compiler(ps).run()
+    except TooLarge:
+        out = Compiled()
+        out.endpoints = ps.endpoints
+        out.endpoint_ids = {e.key: i for i, e in enumerate(ps.endpoints) if e.name}
+        out.all_fallback = True
+        out.verdict_by_reference = np.ones(len(ps.endpoints), np.bool_)
+        return out

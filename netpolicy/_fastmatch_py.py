@@ -9,6 +9,7 @@ allow, 2 ask the reference evaluator. Side outcomes: an outcome id, ``FALLBACK``
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -34,21 +35,20 @@ class Matcher:
         self._local_i = np.ascontiguousarray(c.v4_local[1], np.int32)
         self._peer_e = np.ascontiguousarray(c.v4_peer[0], np.int32)  # as an egress destination
         self._peer_i = np.ascontiguousarray(c.v4_peer[1], np.int32)  # as an ingress source
-        self._k = np.ascontiguousarray(c.loc_k, np.int32)
-        self._feat_off = np.ascontiguousarray(c.loc_feat, np.int32)
-        self._tab_off = np.ascontiguousarray(c.loc_tab, np.int32)
-        self._tab_n = np.ascontiguousarray(c.loc_n, np.int32)
-        self._lookup_keys = np.ascontiguousarray(c.lookup_keys, np.uint64)
-        self._fallback_table = int(c.fallback_table)
-        self._feats = np.ascontiguousarray(c.feats, np.int32)
-        self._lookup_arr = np.ascontiguousarray(c.lookup, np.int32)
-        self._bits = [np.ascontiguousarray(b, np.uint64) for b in c.bits]
-        self._words = [int(w) for w in c.words]
+        self._loc_row = np.ascontiguousarray(c.loc_row, np.int64)
+        self._loc_tab = np.ascontiguousarray(c.loc_tab, np.int64)
+        self._rows8 = np.ascontiguousarray(c.rows8, np.uint8)
+        self._rows16 = np.ascontiguousarray(c.rows16, np.uint16)
+        self._groups = np.ascontiguousarray(c.groups, np.int64)
+        self._key_starts = np.ascontiguousarray(c.key_starts, np.uint32)
+        self._tables_arr = np.ascontiguousarray(c.tables, np.int32)
+        self._skey_starts = np.ascontiguousarray(c.skey_starts, np.uint32)
+        self._stables = np.ascontiguousarray(c.stables, np.int32)
+        self._n_keys = len(self._key_starts)
+        self._n_skeys = len(self._skey_starts)
         self._n_local = int(c.n_local[0] + c.n_local[1])
         self._n_e, self._n_i = int(c.n_peer[0]), int(c.n_peer[1])
         self._n_egress = int(c.n_local[0])
-        self._gkeys = np.ascontiguousarray(c.tab_gkeys, np.uint64)
-        self._out = np.ascontiguousarray(c.tab_out, np.int32)
         self._allow = np.ascontiguousarray(c.out_allow, np.uint8)
         # scalar path: plain lists are faster than numpy scalars
         self._l_starts = self._starts.tolist()
@@ -57,72 +57,39 @@ class Matcher:
         self._l_local_i = self._local_i.tolist()
         self._l_peer_e = self._peer_e.tolist()
         self._l_peer_i = self._peer_i.tolist()
-        self._l_k = self._k.tolist()
-        self._l_feat_off = self._feat_off.tolist()
-        self._l_tab_off = self._tab_off.tolist()
-        self._l_feats = self._feats.tolist()
-        self._l_lookup = self._lookup_arr.tolist()
-        self._l_lookup_keys = self._lookup_keys.tolist()
-        self._l_tab_n = self._tab_n.tolist()
-        self._l_bits = [b.tolist() for b in self._bits]
-        self._l_off = c.tab_off.tolist()
-        self._l_len = c.tab_len.tolist()
-        self._l_keys = c.tab_keys.tolist()
-        self._l_out = self._out.tolist()
+        self._l_key_starts = self._key_starts.tolist()
+        self._l_skey_starts = self._skey_starts.tolist()
         self._l_allow = self._allow.tolist()
 
     # -- many flows (numpy) ------------------------------------------------------------------
 
     def _tables(self, local: np.ndarray, peer: np.ndarray) -> np.ndarray:
-        """The table of each (local class, peer class) pair."""
-        k = self._k[local]
-        off = self._tab_off[local].astype(np.int64)
-        out = np.empty(len(local), np.int32)
-        dense = k < 0
-        out[dense] = self._lookup_arr[off[dense] + peer[dense]]
-        sparse = np.flatnonzero(~dense)
-        if len(sparse):
-            ks, offs, ps = k[sparse], off[sparse], peer[sparse]
-            idx = np.zeros(len(sparse), np.uint64)
-            d = 0 if int(local[sparse][0]) < self._n_egress else 1  # one direction per call
-            bits, words = self._bits[d], self._words[d]
-            base = ps.astype(np.int64) * words
-            feat_off = self._feat_off[local[sparse]]
-            for j in range(int(ks.max()) if len(ks) else 0):
-                on = np.flatnonzero(ks > j)
-                f = self._feats[feat_off[on] + j].astype(np.int64)
-                bit = (bits[base[on] + (f >> 6)] >> (f & 63).astype(np.uint64)) & np.uint64(1)
-                idx[on] |= bit << np.uint64(j)
-            # binary search of idx among each local class's sorted keys
-            lo = offs.copy()
-            hi = offs + self._tab_n[local[sparse]]
-            while True:
-                open_ = hi - lo > 1
-                if not open_.any():
-                    break
-                mid = (lo + hi) >> 1
-                go = open_ & (self._lookup_keys[np.where(open_, mid, lo)] <= idx)
-                lo = np.where(go, mid, lo)
-                hi = np.where(open_ & ~go, mid, hi)
-            hit = self._lookup_keys[lo] == idx
-            out[sparse] = np.where(hit, self._lookup_arr[lo], self._fallback_table)
-        return out
-
-    def _find_many(self, tables: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        g = (tables.astype(np.uint64) << np.uint64(32)) | keys.astype(np.uint64)
-        return self._out[np.searchsorted(self._gkeys, g, side="right") - 1]
+        """The table of each (local class, peer class) pair: the peer's group in the
+        local class's row, then the group's table."""
+        row = self._loc_row[local]
+        narrow = row >= 0
+        group = np.empty(len(local), np.int64)
+        group[narrow] = self._rows8[row[narrow] + peer[narrow]]
+        group[~narrow] = self._rows16[-1 - row[~narrow] + peer[~narrow]]
+        tables: np.ndarray = self._groups[self._loc_tab[local] + group]
+        return tables
 
     def _side(self, local: np.ndarray, peer: np.ndarray, keys: np.ndarray, skeys: np.ndarray) -> np.ndarray:
         out = np.where(local == -1, _NONE, _FALLBACK).astype(np.int32)
         has = np.flatnonzero(local >= 0)
         if len(has):
-            found = self._find_many(self._tables(local[has], peer[has]), keys[has])
-            second = found <= -3  # a source-port table
-            if second.any():
-                inner = self._find_many(-3 - found[second], skeys[has][second])
-                found[second] = np.where(inner <= -3, _FALLBACK, inner)
-            out[has] = found
+            out[has] = self._outcomes(self._tables(local[has], peer[has]), keys[has], skeys[has])
         return out
+
+    def _outcomes(self, tables: np.ndarray, keys: np.ndarray, skeys: np.ndarray) -> np.ndarray:
+        """The outcome of each (table, key, source key)."""
+        kc = np.searchsorted(self._key_starts, keys, side="right") - 1
+        found = self._tables_arr[tables * self._n_keys + kc]
+        second = found <= -3  # a source-port table
+        if second.any():
+            skc = np.searchsorted(self._skey_starts, skeys[second], side="right") - 1
+            found[second] = self._stables[(-3 - found[second].astype(np.int64)) * self._n_skeys + skc]
+        return found
 
     def decide_v4(
         self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, skeys: np.ndarray,
@@ -165,57 +132,21 @@ class Matcher:
         width = self._n_e if egress else self._n_i
         if int(local.min()) < lo or int(local.max()) >= hi or int(peer.min()) < 0 or int(peer.max()) >= width:
             raise ValueError("class out of range")
-        found = self._find_many(self._tables(local, peer), keys)
-        second = found <= -3
-        if second.any():
-            inner = self._find_many(-3 - found[second], skeys[second])
-            found[second] = np.where(inner <= -3, _FALLBACK, inner)
-        out[:] = found
+        out[:] = self._outcomes(self._tables(local, peer), keys, skeys)
 
     # -- one flow ------------------------------------------------------------------------------
 
     def _table(self, local: int, peer: int) -> int:
-        k = self._l_k[local]
-        off = self._l_tab_off[local]
-        if k < 0:
-            return int(self._l_lookup[off + peer])
-        idx = 0
-        fo = self._l_feat_off[local]
-        d = 0 if local < self._n_egress else 1
-        bits = self._l_bits[d]
-        base = peer * self._words[d]
-        for j in range(k):
-            f = self._l_feats[fo + j]
-            idx |= ((bits[base + (f >> 6)] >> (f & 63)) & 1) << j
-        lo, hi = off, off + self._l_tab_n[local]
-        keys = self._l_lookup_keys
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if keys[mid] <= idx:
-                lo = mid
-            else:
-                hi = mid
-        return int(self._l_lookup[lo]) if keys[lo] == idx else self._fallback_table
+        row = int(self._loc_row[local])
+        group = int(self._rows8[row + peer]) if row >= 0 else int(self._rows16[-1 - row + peer])
+        return int(self._groups[int(self._loc_tab[local]) + group])
 
     def _lookup(self, table: int, key: int, skey: int) -> int:
-        found = self._lookup1(table, key)
+        found = int(self._tables_arr[table * self._n_keys + bisect.bisect_right(self._l_key_starts, key) - 1])
         if found <= -3:
-            found = self._lookup1(-3 - found, skey)
-            if found <= -3:
-                found = _FALLBACK
+            skc = bisect.bisect_right(self._l_skey_starts, skey) - 1
+            found = int(self._stables[(-3 - found) * self._n_skeys + skc])
         return found
-
-    def _lookup1(self, table: int, key: int) -> int:
-        lo = self._l_off[table]
-        hi = lo + self._l_len[table]
-        keys = self._l_keys
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if keys[mid] <= key:
-                lo = mid
-            else:
-                hi = mid
-        return int(self._l_out[lo])
 
     def _find(self, ip: int) -> int:
         starts = self._l_starts

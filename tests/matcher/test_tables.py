@@ -1,0 +1,65 @@
+"""The compiled tables: their bounds are proved before any matcher reads them, and tables
+too large to build leave every flow to the reference evaluator."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import netpolicy
+from netpolicy import _compile
+from netpolicy._compile import compile_policyset
+from netpolicy.evaluate import evaluate as reference
+
+from .cluster import MANIFESTS
+from .test_engine import all_flows, outcome
+
+
+@pytest.fixture(scope="module")
+def ps() -> netpolicy.PolicySet:
+    return netpolicy.loads(MANIFESTS)
+
+
+def _bump(name: str, delta: int) -> Callable[[Any], None]:
+    def corrupt(c: Any) -> None:
+        array = getattr(c, name).copy()
+        at = np.unravel_index(np.argmax(array), array.shape)
+        array[at] = int(array[at]) + delta
+        setattr(c, name, array)
+
+    return corrupt
+
+
+CORRUPTIONS = {
+    "row offset": _bump("loc_row", 10**6),
+    "groups offset": _bump("loc_tab", 10**6),
+    "group in a row": _bump("rows8", 100),
+    "table id": _bump("groups", 10**6),
+    "outcome": _bump("tables", 10**6),
+    "secondary table": lambda c: c.tables.__setitem__(0, -3 - 10**6),
+    "source outcome": _bump("stables", 10**6),
+    "key classes unsorted": lambda c: setattr(c, "key_starts", c.key_starts[::-1].copy()),
+    "peer class": _bump("v4_peer", 10**6),
+    "local class": _bump("v4_local", 10**6),
+    "hash value": _bump("hash_vals", 10**6),
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS.values(), ids=list(CORRUPTIONS))
+def test_out_of_bounds_tables_are_refused(ps: Any, matcher_class: Any, corrupt: Callable[[Any], None]) -> None:
+    compiled = compile_policyset(ps)
+    matcher_class(compiled)  # sound tables are accepted
+    corrupt(compiled)
+    with pytest.raises(ValueError, match="compiled tables are inconsistent"):
+        matcher_class(compiled)
+
+
+def test_too_large_tables_leave_flows_to_the_reference(ps: Any, make_engine: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(_compile, "MAX_TABLE_CELLS", 1)
+    engine = make_engine(ps)
+    assert engine.compiled.all_fallback
+    flows = all_flows()[:200]
+    assert [outcome(engine.evaluate, f) for f in flows] == [outcome(lambda f: reference(ps, f), f) for f in flows]
+    assert engine.counting.calls == len(flows)
