@@ -57,6 +57,10 @@ class _Loader(_SafeBase):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, Any]] = []
+        # No path resolvers are registered, so the hooks the composer calls around every
+        # node have nothing to do: C callables that accept their arguments are cheaper.
+        self.descend_resolver = slice  # type: ignore[assignment,method-assign]
+        self.ascend_resolver = tuple  # type: ignore[assignment,method-assign]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         # The composer asks for every node; plain scalars repeat a lot, so their tags
@@ -111,6 +115,9 @@ def _install_resolvers() -> None:
 _install_resolvers()
 
 
+_SCALAR = yaml.ScalarNode
+
+
 class _Slow(Exception):
     """The fast constructor met something only PyYAML's constructor handles."""
 
@@ -123,7 +130,7 @@ def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
     Equal strings are shared through ``strings`` (label keys and values, names and
     namespaces repeat across thousands of objects)."""
     cls = node.__class__
-    if cls is yaml.ScalarNode:
+    if cls is _SCALAR:
         tag = node.tag
         if tag == _STR:
             value = node.value
@@ -146,9 +153,20 @@ def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
         result = {}
         pairs = node.value
         for key_node, value_node in pairs:
-            if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
+            if key_node.__class__ is not _SCALAR or key_node.tag == _MERGE:
                 raise _Slow
-            result[_construct(key_node, loader, strings)] = _construct(value_node, loader, strings)
+            # Plain strings (most keys and values) are built here rather than by a call;
+            # the value first, as ``result[key] = value`` evaluates them.
+            if value_node.__class__ is _SCALAR and value_node.tag == _STR:
+                text = value_node.value
+                value = strings.setdefault(text, text)
+            else:
+                value = _construct(value_node, loader, strings)
+            if key_node.tag == _STR:
+                text = key_node.value
+                result[strings.setdefault(text, text)] = value
+            else:
+                result[_construct(key_node, loader, strings)] = value
         if len(result) < len(pairs):
             seen: set[Any] = set()
             for key_node, _ in pairs:
