@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 import attrs
 
 from ..model import PROTOCOL_NUMBERS, ContainerPort, Endpoint, IPAddress, IPNetwork, NetworkSet, Origin, ServiceBackends, _frozen_labels
-from ._envelope import check_dns_subdomain
+from ._envelope import _DNS_SUBDOMAIN, check_dns_subdomain
 from ._fields import MISSING, Field, short_repr
 from .registry import CALICO, CORE, DISCOVERY, Converter, Inventory, Meta, Node
 
@@ -208,6 +208,9 @@ def convert_node(root: Field, meta: Meta, inventory: Inventory) -> Iterable[obje
 
 
 def convert_pod(root: Field, meta: Meta, inventory: Inventory) -> Iterable[object]:
+    ordinary = _ordinary_pod(root.value, meta)
+    if ordinary is not None:
+        return ordinary
     spec = root["spec"]
     if spec.mapping(known=_POD_SPEC) is MISSING:
         return []
@@ -248,6 +251,119 @@ def convert_pod(root: Field, meta: Meta, inventory: Inventory) -> Iterable[objec
         kind="WorkloadEndpoint",
         profiles=None,
         node=spec["nodeName"].string() or None,
+        origin=meta.origin,
+    )
+    return [WorkloadRecord(endpoint, True)]
+
+
+def _plain_ip(value: Any) -> IPAddress | None:
+    """``value`` as an address when the C parser takes it (as :func:`parse_ip` tries first)."""
+    if type(value) is not str:
+        return None
+    try:
+        if ":" in value:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, value))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, value))
+    except (OSError, ValueError):
+        return None
+
+
+def _plain_ports(containers: Any, ports: list[ContainerPort]) -> bool:
+    """:func:`_container_ports` for a list of containers where nothing is to be reported
+    (False as soon as something is unusual)."""
+    if containers is None:
+        return True
+    if type(containers) is not list:
+        return False
+    for container in containers:
+        if type(container) is not dict or not _CONTAINER.issuperset(container):
+            return False
+        items = container.get("ports")
+        if items is None:
+            continue
+        if type(items) is not list:
+            return False
+        for port in items:
+            if type(port) is not dict or not _CONTAINER_PORT.issuperset(port):
+                return False
+            number = port.get("containerPort")
+            if type(number) is not int or not 1 <= number <= 65535:
+                return False
+            protocol_name = port.get("protocol")
+            if protocol_name is None:
+                protocol_name = "TCP"
+            elif type(protocol_name) is not str:
+                return False
+            protocol = _K8S_PROTOCOLS.get(protocol_name)
+            if protocol is None:
+                return False
+            name = port.get("name")
+            if name is None:
+                continue
+            if type(name) is not str or not name or len(name) > 15 or not _IANA_SVC_NAME.match(name):
+                return False
+            ports.append(ContainerPort(name=name, protocol=protocol, port=number))
+    return True
+
+
+def _ordinary_pod(body: Any, meta: Meta) -> list[object] | None:
+    """What :func:`convert_pod` gives for a pod where it has nothing to report, read
+    straight from the parsed body; None when anything is unusual (missing, mistyped or
+    unknown fields, addresses the C parser refuses, no address...), which the field by
+    field reading then handles and reports."""
+    spec = body.get("spec") if type(body) is dict else None
+    if type(spec) is not dict or not _POD_SPEC.issuperset(spec):
+        return None
+    account = spec.get("serviceAccountName")
+    if account is None:
+        account = spec.get("serviceAccount")
+    if account is not None and type(account) is not str:
+        return None
+    account = account or "default"
+    if len(account) > 253 or not _DNS_SUBDOMAIN.match(account):
+        return None
+    host_network = spec.get("hostNetwork", False)
+    node = spec.get("nodeName")
+    if type(host_network) is not bool or host_network or (node is not None and type(node) is not str):
+        return None
+    ports: list[ContainerPort] = []
+    if not _plain_ports(spec.get("containers"), ports) or not _plain_ports(spec.get("initContainers"), ports):
+        return None
+    status = body.get("status")
+    if type(status) is not dict or not all(type(key) is str for key in status):
+        return None
+    phase = status.get("phase")
+    if (phase is not None and type(phase) is not str) or phase in ("Succeeded", "Failed"):
+        return None
+    ips = []
+    items = status.get("podIPs")
+    if items is not None:
+        if type(items) is not list:
+            return None
+        for item in items:
+            if type(item) is not dict or len(item) != 1 or "ip" not in item:
+                return None
+            address = _plain_ip(item["ip"])
+            if address is None:
+                return None
+            ips.append(address)
+    if status.get("podIP") is not None:
+        address = _plain_ip(status["podIP"])
+        if address is None:
+            return None
+        ips.append(address)
+    if not ips:
+        return None
+    endpoint = Endpoint(
+        labels=meta.labels,
+        namespace=meta.namespace,
+        name=meta.name,
+        ips=tuple(dict.fromkeys(ips)),
+        service_account=account,
+        named_ports=tuple(ports),
+        kind="WorkloadEndpoint",
+        profiles=None,
+        node=node or None,
         origin=meta.origin,
     )
     return [WorkloadRecord(endpoint, True)]

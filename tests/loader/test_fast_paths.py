@@ -1,0 +1,155 @@
+"""The loader's shortcuts for ordinary objects give exactly what the field-by-field
+reading gives: same model, same warnings, same problems (the shortcut steps aside
+whenever anything is to be reported)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+import yaml
+
+import netpolicy
+from netpolicy import ValidationError
+from netpolicy.loader import inventory
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web, pcns.team: spoofed}
+spec:
+  serviceAccountName: frontend
+  nodeName: node-1
+  initContainers:
+  - name: init
+    ports: [{containerPort: 9000, name: init-port}]
+  containers:
+  - name: web
+    ports:
+    - {containerPort: 80, name: http}
+    - {containerPort: 53, name: dns, protocol: UDP}
+    - {containerPort: 8080}
+status:
+  phase: Running
+  podIP: 10.0.0.5
+  podIPs: [{ip: 10.0.0.5}, {ip: 'fd00::5'}]
+"""
+
+
+def _set(body: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        body = body[int(part)] if isinstance(body, list) else body[part]
+    if value is _DELETE:
+        del body[last]  # type: ignore[arg-type]
+    elif isinstance(body, list):
+        body[int(last)] = value
+    else:
+        body[last] = value
+
+
+_DELETE = object()
+
+MUTATIONS: list[tuple[str, Any]] = [
+    ("spec", None),
+    ("spec", _DELETE),
+    ("spec", []),
+    ("spec.unknownField", 1),
+    ("spec.serviceAccountName", None),
+    ("spec.serviceAccountName", ""),
+    ("spec.serviceAccountName", 5),
+    ("spec.serviceAccountName", "Bad_Name"),
+    ("spec.serviceAccount", "other"),
+    ("spec.hostNetwork", True),
+    ("spec.hostNetwork", False),
+    ("spec.hostNetwork", None),
+    ("spec.hostNetwork", "yes"),
+    ("spec.nodeName", None),
+    ("spec.nodeName", ""),
+    ("spec.nodeName", 7),
+    ("spec.containers", None),
+    ("spec.containers", {}),
+    ("spec.containers.0", None),
+    ("spec.containers.0.extra", 1),
+    ("spec.containers.0.ports", None),
+    ("spec.containers.0.ports", "80"),
+    ("spec.containers.0.ports.0", None),
+    ("spec.containers.0.ports.0.containerPort", 0),
+    ("spec.containers.0.ports.0.containerPort", True),
+    ("spec.containers.0.ports.0.containerPort", "80"),
+    ("spec.containers.0.ports.0.containerPort", _DELETE),
+    ("spec.containers.0.ports.0.protocol", None),
+    ("spec.containers.0.ports.0.protocol", "ICMP"),
+    ("spec.containers.0.ports.0.protocol", ["TCP"]),
+    ("spec.containers.0.ports.0.name", None),
+    ("spec.containers.0.ports.0.name", ""),
+    ("spec.containers.0.ports.0.name", "a-very-long-port-name"),
+    ("spec.containers.0.ports.0.name", 80),
+    ("spec.containers.0.ports.0.hostPort", 80),
+    ("spec.containers.0.ports.0.other", 80),
+    ("spec.containers.0.ports.2.protocol", "SCTP"),
+    ("spec.initContainers", "x"),
+    ("status", None),
+    ("status", _DELETE),
+    ("status", "running"),
+    ("status.phase", "Succeeded"),
+    ("status.phase", 3),
+    ("status.podIP", None),
+    ("status.podIP", "10.0.0.256"),
+    ("status.podIP", "fe80::1%eth0"),
+    ("status.podIP", 5),
+    ("status.podIPs", None),
+    ("status.podIPs", {}),
+    ("status.podIPs.0", None),
+    ("status.podIPs.0", {}),
+    ("status.podIPs.0.extra", 1),
+    ("status.podIPs.1.ip", "10.0.0.5"),
+    ("status.podIPs.1.ip", "not an address"),
+]
+
+
+def _outcome(text: str) -> tuple[str, ...]:
+    try:
+        ps = netpolicy.loads(text)
+    except ValidationError as error:
+        return ("problems",) + tuple(str(p) for p in error.problems)
+    endpoints = tuple(
+        repr((e.labels, e.namespace, e.name, e.ips, e.service_account, e.named_ports, e.node, e.origin))
+        for e in ps.endpoints
+    )
+    return ("ok",) + endpoints + tuple(ps.warnings)
+
+
+def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fast = _outcome(text)
+    with monkeypatch.context() as patch:
+        patch.setattr(inventory, "_ordinary_pod", lambda body, meta: None)
+        slow = _outcome(text)
+    return fast, slow
+
+
+def test_the_ordinary_pod_takes_the_shortcut() -> None:
+    body = yaml.safe_load(POD)
+    ps = netpolicy.loads(POD)
+    meta = inventory.Meta(kind="Pod", api_version="v1", name="web", namespace="shop", labels=body["metadata"]["labels"])
+    assert inventory._ordinary_pod(body, meta) is not None
+    assert len(ps.endpoints) == 1
+
+
+def test_shortcut_and_field_reading_agree_on_the_ordinary_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = _both(POD, monkeypatch)
+    assert fast == slow
+    assert fast[0] == "ok"
+
+
+@pytest.mark.parametrize("path,value", MUTATIONS, ids=[f"{p}={v!r}" for p, v in MUTATIONS])
+def test_shortcut_and_field_reading_agree(path: str, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = yaml.safe_load(POD)
+    _set(body, path, value)
+    text = textwrap.dedent(yaml.safe_dump(body, sort_keys=False))
+    fast, slow = _both(text, monkeypatch)
+    assert fast == slow
