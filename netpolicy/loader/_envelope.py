@@ -136,9 +136,93 @@ def check_labels(field: Field) -> dict[str, str] | Any:
     return labels if ok else MISSING
 
 
+def _good_labels(labels: Any) -> bool:
+    """Whether ``labels`` is a label map :func:`check_labels` has nothing to say about."""
+    if type(labels) is not dict:
+        return False
+    for key, value in labels.items():
+        if type(key) is not str or type(value) is not str:
+            return False
+        if key in _GOOD_KEYS and value in _GOOD_VALUES:
+            continue
+        if label_key_error(key) or label_value_error(value):
+            return False
+        if len(_GOOD_KEYS) < 100_000:
+            _GOOD_KEYS.add(key)
+            _GOOD_VALUES.add(value)
+    return True
+
+
+def _ordinary_envelope(
+    doc: Document, table: Mapping[tuple[str, str], Registration]
+) -> tuple[Registration, Meta] | None:
+    """What :func:`read_envelope` gives for an envelope where it has nothing to report,
+    read straight from the body; None when anything is unusual (the field by field
+    reading then handles and reports it)."""
+    body = doc.body
+    if type(body) is not dict:
+        return None
+    api_version = body.get("apiVersion")
+    kind = body.get("kind")
+    if type(api_version) is not str or type(kind) is not str or api_version == _CRD_API:
+        return None
+    group = API_GROUPS.get(api_version)
+    registration = table.get((group, kind)) if group is not None else None
+    if registration is None:
+        return None
+    extra = _EXTRA_TOP.get(kind, ())
+    for key in body:
+        if key not in _TOP and key not in extra:
+            return None
+    metadata = body.get("metadata")
+    if type(metadata) is not dict or not _METADATA.issuperset(metadata):
+        return None
+    name = metadata.get("name")
+    if type(name) is not str or not name:
+        return None
+    labels = metadata.get("labels")
+    if labels is None:
+        labels = {}
+    elif not _good_labels(labels):
+        return None
+    annotations = metadata.get("annotations")
+    if annotations is None:
+        annotations = {}
+    elif type(annotations) is not dict or not all(
+        type(key) is str and type(value) is str for key, value in annotations.items()
+    ):
+        return None
+    namespace = metadata.get("namespace")
+    if registration.namespaced:
+        if namespace is None or namespace == "":
+            namespace = "default"
+        elif type(namespace) is not str or len(namespace) > 63 or not _DNS_LABEL.match(namespace):
+            return None
+    elif namespace is not None:
+        return None
+    if len(name) > (63 if kind in _LABEL_NAMED else 253) or not (
+        _DNS_LABEL if kind in _LABEL_NAMED else _DNS_SUBDOMAIN
+    ).match(name):
+        return None
+    meta = Meta(
+        kind=kind,
+        api_version=api_version,
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
+        origin=doc.origin or Origin(file=doc.file, document=doc.index),
+        stored_name=None,
+    )
+    return registration, meta
+
+
 def read_envelope(doc: Document, table: Mapping[tuple[str, str], Registration]) -> tuple[Registration, Meta] | None:
     """Validate the envelope of ``doc``. Returns its registration and Meta, or None when
     it has problems. Raises :class:`UnknownKind` for kinds not in ``table``."""
+    ordinary = _ordinary_envelope(doc, table)
+    if ordinary is not None:
+        return ordinary
     root = doc.root()
     if not isinstance(doc.body, dict):
         root.problem(f"a manifest must be a mapping, got {short_repr(doc.body)}")

@@ -153,3 +153,117 @@ def test_shortcut_and_field_reading_agree(path: str, value: Any, monkeypatch: py
     text = textwrap.dedent(yaml.safe_dump(body, sort_keys=False))
     fast, slow = _both(text, monkeypatch)
     assert fast == slow
+
+
+# -- envelopes ----------------------------------------------------------------------------
+
+ENVELOPES = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {team: blue}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+  annotations: {note: hello}
+spec: {}
+status: {podIP: 10.0.0.5}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: allow-web
+  namespace: shop
+spec:
+  selector: app == 'web'
+  ingress: [{action: Allow}]
+"""
+
+ENVELOPE_MUTATIONS: list[tuple[int, str, Any]] = [
+    (0, "apiVersion", None),
+    (0, "apiVersion", ""),
+    (0, "apiVersion", 5),
+    (0, "apiVersion", "v2"),
+    (0, "kind", "Namespaces"),
+    (0, "kind", ""),
+    (0, "extra", 1),
+    (0, "status", {"phase": "Active"}),
+    (0, "metadata", None),
+    (0, "metadata", []),
+    (0, "metadata.namespace", "other"),
+    (0, "metadata.namespace", None),
+    (0, "metadata.name", "Shop"),
+    (0, "metadata.name", "a.b"),
+    (0, "metadata.name", "x" * 64),
+    (0, "metadata.labels", None),
+    (0, "metadata.labels", []),
+    (0, "metadata.labels.team", 5),
+    (0, "metadata.labels.team", ["a"]),
+    (0, "metadata.labels.team", "-bad"),
+    (0, "metadata.labels.a/b/c", "x"),
+    (0, "metadata.unknown", 1),
+    (0, "metadata.uid", "1234"),
+    (1, "metadata.name", None),
+    (1, "metadata.name", ""),
+    (1, "metadata.name", 5),
+    (1, "metadata.name", "Web"),
+    (1, "metadata.name", "a.b"),
+    (1, "metadata.name", "x" * 254),
+    (1, "metadata.namespace", None),
+    (1, "metadata.namespace", ""),
+    (1, "metadata.namespace", 5),
+    (1, "metadata.namespace", "Shop"),
+    (1, "metadata.namespace", "x" * 64),
+    (1, "metadata.annotations", None),
+    (1, "metadata.annotations", "x"),
+    (1, "metadata.annotations.note", 5),
+    (1, "metadata.annotations.note", ["a"]),
+    (1, "metadata.labels.app", None),
+    (1, "metadata.labels.app", ""),
+    (1, "metadata.labels.x", "y" * 64),
+    (2, "apiVersion", "crd.projectcalico.org/v1"),
+    (2, "metadata.name", "default.allow-web"),
+    (2, "metadata.annotations", {"projectcalico.org/metadata": '{"name": "renamed"}'}),
+]
+
+
+def _models(text: str, strict: bool) -> tuple[str, ...]:
+    try:
+        ps = netpolicy.loads(text, strict=strict)
+    except ValidationError as error:
+        return ("problems",) + tuple(str(p) for p in error.problems)
+    return ("ok", repr(ps.endpoints), repr(ps.policies), repr(ps.profiles)) + tuple(ps.warnings)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("index,path,value", ENVELOPE_MUTATIONS, ids=[f"{i}:{p}={v!r}"[:60] for i, p, v in ENVELOPE_MUTATIONS])
+def test_envelope_shortcut_and_field_reading_agree(
+    index: int, path: str, value: Any, strict: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netpolicy.loader import _envelope
+
+    documents = list(yaml.safe_load_all(ENVELOPES))
+    _set(documents[index], path, value)
+    text = yaml.safe_dump_all(documents, sort_keys=False)
+    fast = _models(text, strict)
+    with monkeypatch.context() as patch:
+        patch.setattr(_envelope, "_ordinary_envelope", lambda doc, table: None)
+        slow = _models(text, strict)
+    assert fast == slow
+
+
+def test_envelope_shortcut_is_taken_and_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netpolicy.loader import _envelope
+
+    results: list[Any] = []
+    real = _envelope._ordinary_envelope
+    monkeypatch.setattr(_envelope, "_ordinary_envelope", lambda doc, table: results.append(real(doc, table)) or results[-1])
+    fast = _models(ENVELOPES, True)
+    assert fast[0] == "ok" and len(results) == 3 and None not in results
+    monkeypatch.setattr(_envelope, "_ordinary_envelope", lambda doc, table: None)
+    assert _models(ENVELOPES, True) == fast
