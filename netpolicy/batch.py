@@ -8,7 +8,6 @@ returns a :class:`BatchResult`. Whatever the tables cannot decide exactly (see
 from __future__ import annotations
 
 import bisect
-import functools
 import ipaddress
 import os
 import threading
@@ -21,11 +20,11 @@ import numpy as np
 from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key, source_key
 from ._matcher import Matcher
 from .errors import PolicyError
-from .evaluate import explain_steps
+from .evaluate import evaluate as _reference_evaluate
 from .evaluate._packet import shared_family
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
-from .verdict import Decision, RuleRef, Verdict
+from .verdict import Decision, RuleRef, Verdict, _quick_verdict, _Unfrozen
 
 if TYPE_CHECKING:
     from .policyset import PolicySet
@@ -66,7 +65,15 @@ class Engine:
         self.owner4 = {value: eid for (family, value), eid in self.owner.items() if family == 4}
         self._all_fallback = c.all_fallback
         self.allows = c.out_allow.tolist()
-        self._decision_cache: dict[int, Decision] = {}
+        # each endpoint's outcomes by id, built on first use (their Decisions name it)
+        self._outcomes: list[_Outcomes] = [_Outcomes(self, eid) for eid in range(len(c.endpoints))]
+        # Engine.evaluate's IPv4 fast path: an address's endpoint as its _Outcomes, or None
+        # where the reference decides (the endpoint's verdicts have a pending part; an
+        # address shared by endpoints, whose flows the tables leave to it anyway)
+        self._owner4: dict[int, _Outcomes | None] = {
+            value: None if eid < 0 or self.by_reference[eid] else self._outcomes[eid] for value, eid in self.owner4.items()
+        }
+        self._decide_v4 = self.matcher.decide_one_v4
 
     @property
     def ps(self) -> PolicySet:
@@ -147,23 +154,51 @@ class Engine:
     def evaluate(self, flow: Flow) -> Verdict:
         """The verdict on ``flow``: from the tables, else from the reference evaluator."""
         src, dst = flow.src, flow.dst
-        if type(src) is _V4 and type(dst) is _V4 and not self._all_fallback:
-            # the common case, kept short: two IPv4 addresses
+        if type(src) is _V4 and type(dst) is _V4:
+            # the common case, kept short (verdict() inlined): two IPv4 addresses
             protocol = flow.protocol
-            if protocol != 58:
+            if protocol != 58 and not self._all_fallback:
                 s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
+                high = protocol << KEY_BITS
                 icmp_type = flow.icmp_type
                 if icmp_type is None:
-                    key = (protocol << KEY_BITS) | (flow.dst_port or 0)
+                    key = high | (flow.dst_port or 0)
                 else:
                     code_ = flow.icmp_code
-                    key = (protocol << KEY_BITS) | ((icmp_type + 1) * 257 + (0 if code_ is None else code_ + 1))
-                code, e, i = self.matcher.decide_one_v4(s, d, key, (protocol << KEY_BITS) | (flow.src_port or 0))
+                    key = high | ((icmp_type + 1) * 257 + (0 if code_ is None else code_ + 1))
+                code, e, i = self._decide_v4(s, d, key, high | (flow.src_port or 0))
                 if code != 2:
-                    sep = self.owner4.get(s, -1)
-                    dep = self.owner4.get(d, -1)
-                    if not ((sep >= 0 and self.by_reference[sep]) or (dep >= 0 and self.by_reference[dep])):
-                        return self.verdict(flow, code, e, i, sep, dep)
+                    owner4 = self._owner4
+                    src_outcomes = owner4.get(s, _EXTERNAL)
+                    dst_outcomes = owner4.get(d, _EXTERNAL)
+                    if src_outcomes is not None and dst_outcomes is not None:
+                        egress: Decision | None
+                        ingress: Decision | None
+                        if e >= 0:
+                            egress, logged, allowed = src_outcomes[e]
+                            if i >= 0:
+                                ingress, more, _ = dst_outcomes[i]
+                                if more and allowed:  # the packet got there
+                                    logged += more
+                            else:
+                                ingress = None
+                        elif i >= 0:
+                            egress = None
+                            ingress, logged, _ = dst_outcomes[i]
+                        else:
+                            egress = ingress = None
+                            logged = ()
+                        v: Any = _new(_Unfrozen)  # Verdict(flow, action, egress, ingress, logged, source=ps)
+                        v.flow = flow
+                        v.action = _ALLOW if code == 1 else _DENY
+                        v.egress = egress
+                        v.ingress = ingress
+                        v.logged = logged
+                        v.pending = None
+                        v.trace = ()
+                        v._source = self._ps()  # explain() re-runs the reference on it
+                        v.__class__ = Verdict
+                        return v  # type: ignore[no-any-return]
             return self.reference(flow)
         if self._all_fallback:
             return self.reference(flow)
@@ -187,24 +222,17 @@ class Engine:
     def verdict(self, flow: Flow, code: int, e: int, i: int, sep: int, dep: int) -> Verdict:
         """The Verdict from outcome ids (as the reference builds it: decisions name their
         endpoint; the destination's Log rules count only when egress allowed)."""
-        egress = self._decision(sep, e) if e >= 0 else None
-        ingress = self._decision(dep, i) if i >= 0 else None
-        logged: tuple[RuleRef, ...] = self.logged[e] if e >= 0 else ()
-        if i >= 0 and (e < 0 or self.allows[e]):
-            logged += self.logged[i]
-        return Verdict(
-            flow, _ALLOW if code == 1 else _DENY, egress, ingress, logged, None, (),
-            functools.partial(explain_steps, self.ps, flow),  # picklable, as the reference's
-        )
-
-    def _decision(self, endpoint: int, outcome: int) -> Decision:
-        key = (endpoint << 32) | outcome
-        found = self._decision_cache.get(key)
-        if found is None:
-            found = attrs.evolve(self.decisions[outcome], endpoint=self.compiled.endpoints[endpoint].key)
-            if len(self._decision_cache) < 1_000_000:
-                self._decision_cache[key] = found
-        return found
+        egress: Decision | None = None
+        ingress: Decision | None = None
+        logged: tuple[RuleRef, ...] = ()
+        if e >= 0:
+            egress, logged, allowed = self._outcomes[sep][e]
+        if i >= 0:
+            ingress, more, _ = self._outcomes[dep][i]
+            if e < 0 or allowed:
+                logged += more
+        # the PolicySet goes with the verdict: explain() re-runs the reference on it
+        return _quick_verdict(flow, _ALLOW if code == 1 else _DENY, egress, ingress, logged, self._ps())
 
     # -- many flows ------------------------------------------------------------------------
 
@@ -243,6 +271,29 @@ class Engine:
             result.action[k] = ACTION_ALLOW if verdict.allowed else ACTION_DENY
             result.allowed[k] = verdict.allowed
         return result
+
+
+class _Outcomes(dict[int, tuple[Decision, tuple[RuleRef, ...], bool]]):
+    """One endpoint's outcomes by outcome id: (the Decision naming the endpoint, the Log
+    rules that fired, whether it allows), each built on first use; built ones cost one
+    dict lookup."""
+
+    __slots__ = ("_engine", "_endpoint")
+
+    def __init__(self, engine: Engine, endpoint: int) -> None:
+        super().__init__()
+        self._engine = engine
+        self._endpoint = endpoint
+
+    def __missing__(self, outcome: int) -> tuple[Decision, tuple[RuleRef, ...], bool]:
+        engine = self._engine
+        decision = attrs.evolve(engine.decisions[outcome], endpoint=engine.compiled.endpoints[self._endpoint].key)
+        found = self[outcome] = (decision, engine.logged[outcome], bool(engine.allows[outcome]))
+        return found  # at most one per outcome, bounded by the tables
+
+
+_EXTERNAL = _Outcomes.__new__(_Outcomes)  # Engine._owner4: an address of no endpoint
+_new = object.__new__
 
 
 class BatchResult:
@@ -503,19 +554,19 @@ def _parse_side(engine: Engine, name: str, value: Any) -> Any:
 
 # -- one engine per PolicySet --------------------------------------------------------------
 
-_ENGINES: "weakref.WeakKeyDictionary[Any, Engine]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
 def engine_for(ps: PolicySet) -> Engine:
-    """The PolicySet's engine, compiled on first use and cached (thread-safe); the
-    reference evaluator decides what its tables do not express."""
-    engine = _ENGINES.get(ps)
+    """The PolicySet's engine, compiled on first use and kept on the PolicySet
+    (thread-safe); the reference evaluator decides what its tables do not express."""
+    engine = ps._engine
     if engine is None:
         with _LOCK:
-            engine = _ENGINES.get(ps)
+            engine = ps._engine
             if engine is None:
-                engine = _ENGINES[ps] = Engine(ps, _reference)
+                engine = Engine(ps, _reference)
+                object.__setattr__(ps, "_engine", engine)  # a cache, not a change: ps stays immutable
     return engine
 
 
@@ -527,20 +578,18 @@ _CALLS: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
 
 
 def _reference(ps: PolicySet, flow: Flow) -> Verdict:
-    from .evaluate import evaluate as reference
-
-    return reference(ps, flow)
+    return _reference_evaluate(ps, flow)
 
 
 def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
     """``PolicySet.evaluate``: the tables decide once compiled (by ``evaluate_many``,
     ``matrix`` or after :data:`COMPILE_AFTER` flows); until then, and for whatever the
     tables do not express, the reference evaluator. Both give equal verdicts."""
-    engine = _ENGINES.get(ps)
+    engine = ps._engine
     if engine is None:
         calls = _CALLS.get(ps, 0) + 1
         if calls < COMPILE_AFTER:
             _CALLS[ps] = calls
-            return _reference(ps, flow)
+            return _reference_evaluate(ps, flow)
         engine = engine_for(ps)
     return engine.evaluate(flow)

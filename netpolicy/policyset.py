@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from .model import Direction, Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
 
 if TYPE_CHECKING:
-    from .batch import BatchResult
+    from .batch import BatchResult, Engine
     from .flow import Flow
     from .matrix import Matrix
     from .verdict import Verdict
@@ -22,6 +22,10 @@ class PolicySet:
     :func:`netpolicy.from_objects`. It never changes after construction, so it is safe to
     share between threads; it pickles.
     """
+
+    #: the compiled tables, once :func:`netpolicy.batch.engine_for` has built them (the
+    #: engine refers back weakly, so it lives and dies with this PolicySet)
+    _engine: Engine | None = None
 
     def __init__(
         self,
@@ -58,6 +62,11 @@ class PolicySet:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("a PolicySet is immutable")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_engine", None)  # a cache: compiled again where needed
+        return state
 
     # -- introspection ------------------------------------------------------------------
 
@@ -122,7 +131,10 @@ class PolicySet:
         """The verdict Calico reaches on ``flow``: Allow or Deny, each side's deciding
         rule or default, the Log rules that fired, the pending verdict with staged
         policies, and ``explain()``. Raises PolicyError for a flow side it cannot resolve."""
-        from .batch import evaluate  # compiled tables once worth it; else the reference
+        engine = self._engine
+        if engine is not None:  # compiled tables (they fall back on the reference themselves)
+            return engine.evaluate(flow)
+        from .batch import evaluate  # the reference until compiling is worth it
 
         return evaluate(self, flow)
 

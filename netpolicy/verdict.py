@@ -3,12 +3,15 @@ fired and a readable trace."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import attrs
 
 from .flow import Flow
 from .model import Action, Direction, PolicyRef
+
+if TYPE_CHECKING:
+    from .policyset import PolicySet
 
 __all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict"]
 
@@ -123,7 +126,7 @@ class Verdict:
     logged: tuple[RuleRef, ...] = ()
     pending: Optional["Verdict"] = None
     trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
-    _replay: Optional[Callable[[], tuple[Step, ...]]] = attrs.field(default=None, eq=False, repr=False)
+    _source: Optional["PolicySet"] = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def allowed(self) -> bool:
@@ -131,9 +134,11 @@ class Verdict:
 
     def steps(self) -> tuple[Step, ...]:
         """The trace: what :meth:`explain` prints, one :class:`Step` per line."""
-        if self.trace or self._replay is None:
+        if self.trace or self._source is None:
             return self.trace
-        return self._replay()
+        from .evaluate import explain_steps  # the evaluator builds on this module
+
+        return explain_steps(self._source, self.flow)
 
     def explain(self) -> str:
         """Every tier, policy and rule that decided, as text for a person."""
@@ -145,3 +150,36 @@ class Verdict:
             if self.pending is not None:
                 lines.append(f"pending verdict: {self.pending.action}")
         return "\n".join(lines)
+
+
+class _Unfrozen(Verdict):
+    """A Verdict under construction: the same layout without the frozen ``__setattr__``
+    (attrs' frozen ``__init__`` sets each slot through ``object.__setattr__``, which
+    costs more than deciding the flow). :func:`_quick_verdict` fills one and turns it
+    into a plain :class:`Verdict`; none ever escapes."""
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__  # shares the type slot: both plain keep stores fast
+
+
+_new = object.__new__
+
+
+def _quick_verdict(
+    flow: Flow, action: Action, egress: Decision | None, ingress: Decision | None,
+    logged: tuple[RuleRef, ...], source: PolicySet | None,
+) -> Verdict:
+    """``Verdict(flow, action, egress, ingress, logged, source=source)``, built faster:
+    equal, hashing, pickling and explaining the same (no pending verdict, no stored trace)."""
+    v: Any = _new(_Unfrozen)
+    v.flow = flow
+    v.action = action
+    v.egress = egress
+    v.ingress = ingress
+    v.logged = logged
+    v.pending = None
+    v.trace = ()
+    v._source = source
+    v.__class__ = Verdict
+    return v  # type: ignore[no-any-return]

@@ -15,7 +15,6 @@ Every faster path must agree with this module on every input.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 from ..flow import Flow
@@ -51,12 +50,11 @@ def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
     trace.add(0, "flow", describe_flow(flow, packet.family) if trace.on else "")
     trace.add(0, "endpoint", f"source: {packet.src.describe()}" if trace.on else "")
     trace.add(0, "endpoint", f"destination: {packet.dst.describe()}" if trace.on else "")
-    replay = functools.partial(explain_steps, ps, flow)
 
     if packet.src.endpoint is not None and packet.src.endpoint == packet.dst.endpoint:
         trace.add(0, "decision", "traffic from an endpoint to itself is allowed without evaluation")
         _conclude(trace, 0, "verdict", Action.ALLOW, ())
-        return Verdict(flow, Action.ALLOW, None, None, replay=replay)
+        return Verdict(flow, Action.ALLOW, None, None, source=ps)
 
     police_src, police_dst = _policed_sides(packet.src, packet.dst, trace)
     if trace.on:
@@ -72,7 +70,7 @@ def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
         p_egress, p_ingress, p_logged = _judge(index, packet, police_src, police_dst, True, trace, depth=1)
         pending = Verdict(flow, _combine(p_egress, p_ingress), p_egress, p_ingress, p_logged)
         _conclude(trace, 1, "pending verdict", pending.action, p_logged)
-    return Verdict(flow, action, egress, ingress, logged, pending, replay=replay)
+    return Verdict(flow, action, egress, ingress, logged, pending, source=ps)
 
 
 def _conclude(trace: Trace, depth: int, what: str, action: Action, logged: tuple[RuleRef, ...]) -> None:

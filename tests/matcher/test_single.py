@@ -1,0 +1,133 @@
+"""One flow on the tables: the Verdict it builds is a plain Verdict in every respect, and
+the engine kept on a PolicySet neither outlives it nor travels with it."""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import threading
+import weakref
+from typing import Any
+
+import attrs
+import pytest
+
+import netpolicy
+from netpolicy import Flow, batch
+from netpolicy.evaluate import evaluate as reference
+from netpolicy.verdict import Verdict
+
+from .cluster import MANIFESTS
+from .test_engine import all_flows, outcome
+
+STAGED_AND_LOGS = MANIFESTS + """
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: log-all}
+spec:
+  order: 1
+  selector: all()
+  types: [Ingress, Egress]
+  ingress: [{action: Log}]
+  egress: [{action: Log}]
+---
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: staged-deny, namespace: x}
+spec:
+  selector: app == 'db'
+  types: [Ingress]
+  ingress: [{action: Deny}]
+"""
+
+
+@pytest.mark.parametrize("manifests", [MANIFESTS, STAGED_AND_LOGS], ids=["plain", "staged-and-logs"])
+def test_table_verdicts_are_plain_verdicts(make_engine: Any, manifests: str) -> None:
+    ps = netpolicy.loads(manifests)
+    engine = make_engine(ps)
+    flows = [f for f in all_flows() if not isinstance(outcome(lambda f: reference(ps, f), f), tuple)]
+    engine.counting.calls = 0
+    logged = 0
+    for flow in flows[::3]:
+        v, want = engine.evaluate(flow), reference(ps, flow)
+        assert type(v) is Verdict
+        assert v == want and hash(v) == hash(want) and v.pending == want.pending, flow
+        assert v.explain() == want.explain() and v.steps() == want.steps()
+        again = pickle.loads(pickle.dumps(v))
+        assert type(again) is Verdict and again == v and again.explain() == v.explain()
+        assert attrs.evolve(v, trace=()) == v
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            v.action = v.action  # type: ignore[misc]
+        logged += bool(v.logged)
+    assert engine.counting.calls < len(flows[::3])  # the tables decided some of them
+    if manifests is STAGED_AND_LOGS:
+        assert logged  # Log rules were reported
+
+
+def test_table_verdict_explains_after_its_policy_set_is_dropped() -> None:
+    ps = netpolicy.loads(MANIFESTS)
+    batch.engine_for(ps)
+    flow = Flow("10.0.0.1", "10.0.0.2", dst_port=9090)
+    v = ps.evaluate(flow)
+    text = reference(ps, flow).explain()
+    del ps
+    gc.collect()
+    assert v.explain() == text
+
+
+def test_policy_set_with_an_engine_is_freed() -> None:
+    ps = netpolicy.loads(MANIFESTS)
+    engine = batch.engine_for(ps)
+    assert ps.evaluate(Flow("10.0.0.1", "10.0.0.2", dst_port=9090)) is not None
+    assert batch.engine_for(ps) is engine
+    gone = weakref.ref(ps)
+    del ps
+    gc.disable()
+    try:
+        assert gone() is None  # no reference cycle: freed at once, without the collector
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError):
+        engine.ps
+
+
+def test_the_engine_does_not_travel_with_the_policy_set() -> None:
+    ps = netpolicy.loads(MANIFESTS)
+    engine = batch.engine_for(ps)
+    restored = pickle.loads(pickle.dumps(ps))
+    flow = Flow("10.0.0.1", "10.0.1.1", dst_port=8080)
+    assert restored._engine is None
+    assert restored.evaluate(flow) == ps.evaluate(flow)
+    assert batch.engine_for(restored) is not engine
+
+
+def test_one_engine_from_many_threads() -> None:
+    ps = netpolicy.loads(MANIFESTS)
+    found: list[Any] = []
+    start = threading.Barrier(8)
+
+    def get() -> None:
+        start.wait()
+        found.append(batch.engine_for(ps))
+
+    threads = [threading.Thread(target=get) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 8 and all(engine is found[0] for engine in found)
+
+
+def test_tables_are_compiled_after_the_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "COMPILE_AFTER", 3)
+    ps = netpolicy.loads(MANIFESTS)
+    flow = Flow("10.0.0.1", "10.0.0.2", dst_port=9090)
+    want = reference(ps, flow)
+    for _ in range(2):
+        assert ps.evaluate(flow) == want
+        assert ps._engine is None
+    assert ps.evaluate(flow) == want
+    assert ps._engine is not None
+    with pytest.raises(netpolicy.PolicyError):
+        ps.evaluate(Flow("x/nope", "x/a"))
