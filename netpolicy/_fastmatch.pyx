@@ -18,13 +18,37 @@ CODE_REFERENCE = 2
 cdef enum:
     _FALLBACK = -1
     _NONE = -2
+    _BLOCK = 64  # flows decided together, stage by stage
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define NETPOLICY_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define NETPOLICY_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void _prefetch "NETPOLICY_PREFETCH"(const void* p) noexcept nogil
+
+
+cdef inline int64_t _class(const uint32_t* starts, int64_t n, uint32_t key) noexcept nogil:
+    """The last k < n with starts[k] <= key, given starts[0] <= key; the loop has no
+    branch to mispredict."""
+    cdef int64_t base = 0, half
+    while n > 1:
+        half = n >> 1
+        base = base + half if starts[base + half] <= key else base
+        n -= half
+    return base
 
 
 cdef class Matcher:
     """Decides flows on the tables of one compiled PolicySet."""
 
     cdef const uint32_t[::1] starts
-    cdef const int32_t[::1] rec  # per address interval: endpoint, egress local, ingress local, egress peer, ingress peer
+    cdef const int32_t[::1] rec  # per address interval, see __init__
+    cdef const uint32_t[::1] radix  # per /16 block: the interval holding its first address
+    cdef const uint8_t[::1] code_of  # per outcome + 2: 1 allow (or NONE), 0 deny, 2 reference
     cdef const int64_t[::1] loc  # per local class: row offset, groups offset
     cdef const uint8_t[::1] rows8
     cdef const uint16_t[::1] rows16
@@ -60,22 +84,43 @@ cdef class Matcher:
             raise ValueError("compiled tables are inconsistent: address arrays")
         # one 64-bit word per slot: address in the high half, interval + 1 in the low half
         packed = (hkeys.astype(np.uint64) << np.uint64(32)) | (hvals.astype(np.int64) + 1).astype(np.uint64)
-        rec = np.full((n, 8), -2, np.int32)  # 32 bytes per interval: one cache line holds two
+        starts = np.ascontiguousarray(c.v4_starts, np.uint32)
+        radix = np.searchsorted(starts, np.arange(65537, dtype=np.uint64) << np.uint64(16), side="right") - 1
+        # Two extra tables decide every key as NONE (no policed endpoint) and FALLBACK (an
+        # endpoint the tables do not decide), reached through a row of zeros: the flow loop
+        # treats every side alike.
+        n_tables, n_keys = c.n_tables, len(c.key_starts)
+        tables = np.concatenate([c.tables, np.full(n_keys, _NONE, np.int32), np.full(n_keys, _FALLBACK, np.int32)])
+        groups = np.concatenate([c.groups, np.array([n_tables, n_tables + 1], np.int32)])
+        none_group, fallback_group = len(groups) - 2, len(groups) - 1
+        zero_row = len(c.rows8)
+        rows8 = np.concatenate([c.rows8, np.zeros(max(c.n_peer[0], c.n_peer[1]), np.uint8)])
+        if len(rows8) >= 2**31 or len(c.rows16) >= 2**31 or len(groups) >= 2**31:
+            raise ValueError("compiled tables are too large")
+        rec = np.zeros((n, 8), np.int32)  # 32 bytes per interval: one cache line holds two
         rec[:, 0] = c.v4_endpoint
-        rec[:, 1] = c.v4_local[0]
-        rec[:, 2] = c.v4_local[1]
-        rec[:, 3] = c.v4_peer[0]
-        rec[:, 4] = c.v4_peer[1]
+        for column, local in ((1, c.v4_local[0]), (3, c.v4_local[1])):
+            known = np.maximum(local, 0)
+            rec[:, column] = np.where(local >= 0, np.asarray(c.loc_row, np.int64)[known] if len(c.loc_row) else 0, zero_row)
+            rec[:, column + 1] = np.where(
+                local >= 0, np.asarray(c.loc_tab, np.int64)[known] if len(c.loc_tab) else 0,
+                np.where(local == -1, none_group, fallback_group),
+            )
+        rec[:, 5] = c.v4_peer[0]
+        rec[:, 6] = c.v4_peer[1]
+        code_of = np.concatenate([np.array([1, 2], np.uint8), np.asarray(c.out_allow, np.uint8)])
         loc = np.stack([np.asarray(c.loc_row, np.int64), np.asarray(c.loc_tab, np.int64)], axis=1)
         arrays = dict(
-            starts=np.ascontiguousarray(c.v4_starts, np.uint32),
+            starts=starts,
             rec=np.ascontiguousarray(rec.reshape(-1)),
+            radix=np.ascontiguousarray(radix, np.uint32),
+            code_of=code_of,
             loc=np.ascontiguousarray(loc.reshape(-1)),
-            rows8=np.ascontiguousarray(c.rows8, np.uint8),
+            rows8=np.ascontiguousarray(rows8, np.uint8),
             rows16=np.ascontiguousarray(c.rows16, np.uint16),
-            groups=np.ascontiguousarray(c.groups, np.int32),
+            groups=np.ascontiguousarray(groups, np.int32),
             key_starts=np.ascontiguousarray(c.key_starts, np.uint32),
-            tables=np.ascontiguousarray(c.tables, np.int32),
+            tables=np.ascontiguousarray(tables, np.int32),
             skey_starts=np.ascontiguousarray(c.skey_starts, np.uint32),
             stables=np.ascontiguousarray(c.stables, np.int32),
             allow=np.ascontiguousarray(c.out_allow, np.uint8),
@@ -84,6 +129,8 @@ cdef class Matcher:
         self._keep = arrays
         self.starts = arrays["starts"]
         self.rec = arrays["rec"]
+        self.radix = arrays["radix"]
+        self.code_of = arrays["code_of"]
         self.loc = arrays["loc"]
         self.rows8 = arrays["rows8"]
         self.rows16 = arrays["rows16"]
@@ -104,13 +151,19 @@ cdef class Matcher:
         self.n_egress = c.n_local[0]
         self.n_local = c.n_local[0] + c.n_local[1]
 
-    cdef inline Py_ssize_t _find(self, uint32_t ip) noexcept nogil:
-        cdef uint32_t h
-        cdef uint64_t slot
+    cdef inline uint32_t _slot(self, uint32_t ip) noexcept nogil:
+        """Where the hash of endpoint addresses starts looking for ``ip``."""
         if self.hshift < 32:
-            h = <uint32_t>(<uint32_t>(ip * <uint32_t>2654435761u) >> self.hshift)
-        else:
-            h = 0
+            return <uint32_t>(<uint32_t>(ip * <uint32_t>2654435761u) >> self.hshift)
+        return 0
+
+    cdef inline Py_ssize_t _find(self, uint32_t ip) noexcept nogil:
+        return self._find_from(ip, self._slot(ip))
+
+    cdef inline Py_ssize_t _find_from(self, uint32_t ip, uint32_t h) noexcept nogil:
+        """The address interval holding ``ip``: by the hash of endpoint addresses (from
+        slot ``h``), else within the intervals of its /16 block."""
+        cdef uint64_t slot
         while True:
             slot = self.hash[h]
             if slot == 0:
@@ -118,24 +171,19 @@ cdef class Matcher:
             if <uint32_t>(slot >> 32) == ip:
                 return <Py_ssize_t>(<uint32_t>slot) - 1
             h = (h + 1) & self.hmask
-        cdef Py_ssize_t lo = 0, hi = self.nstarts, mid
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if self.starts[mid] <= ip:
-                lo = mid
-            else:
-                hi = mid
-        return lo
+        cdef uint32_t block = ip >> 16
+        cdef int64_t lo = self.radix[block]
+        return <Py_ssize_t>(lo + _class(&self.starts[lo], self.radix[block + 1] - lo + 1, ip))
 
-    @staticmethod
-    cdef inline int64_t _class(const uint32_t[::1] starts, int64_t n, uint32_t key) noexcept nogil:
-        """The last k with starts[k] <= key (starts[0] is 0), without branches to mispredict."""
-        cdef int64_t base = 0, half
-        while n > 1:
-            half = n >> 1
-            base = base + half if starts[base + half] <= key else base
-            n -= half
-        return base
+    cdef inline int32_t _secondary(self, int32_t found, uint32_t skey) noexcept nogil:
+        """The outcome of secondary table ``-3 - found`` (a source-port table)."""
+        return self.stables[(-3 - <int64_t>found) * self.n_skeys + _class(&self.skey_starts[0], self.n_skeys, skey)]
+
+    cdef inline int32_t _table_outcome(self, int64_t table, int64_t kc, uint32_t skey) noexcept nogil:
+        cdef int32_t found = self.tables[table * self.n_keys + kc]
+        if found <= -3:
+            found = self._secondary(found, skey)
+        return found
 
     cdef inline int32_t _side(self, int32_t local, int32_t peer, int64_t kc, uint32_t skey) noexcept nogil:
         """The outcome of a local class against a peer class, for key class ``kc``."""
@@ -145,16 +193,25 @@ cdef class Matcher:
             group = self.rows8[row + peer]
         else:
             group = self.rows16[-1 - row + peer]
-        cdef int64_t table = self.groups[self.loc[2 * local + 1] + group]
-        cdef int32_t found = self.tables[table * self.n_keys + kc]
-        if found <= -3:
-            found = self.stables[(-3 - <int64_t>found) * self.n_skeys + Matcher._class(self.skey_starts, self.n_skeys, skey)]
-        return found
+        return self._table_outcome(self.groups[self.loc[2 * local + 1] + group], kc, skey)
+
+    cdef inline int32_t _rec_side(self, int32_t row, int32_t groups, int32_t peer, int64_t kc, uint32_t skey) noexcept nogil:
+        """As _side, from the row and groups offsets an address record holds."""
+        cdef int64_t group
+        if row >= 0:
+            group = self.rows8[row + peer]
+        else:
+            group = self.rows16[-1 - <int64_t>row + peer]
+        return self._table_outcome(self.groups[groups + group], kc, skey)
+
+    cdef inline uint8_t _code(self, int32_t e, int32_t i) noexcept nogil:
+        cdef uint8_t ce = self.code_of[e + 2], ci = self.code_of[i + 2]
+        return 2 if (ce | ci) >= 2 else ce & ci
 
     cdef inline uint8_t _one(self, int32_t le, int32_t ps, int32_t li, int32_t pd, uint32_t key, uint32_t skey,
                              int32_t* e_out, int32_t* i_out) noexcept nogil:
         cdef int32_t e, i
-        cdef int64_t kc = Matcher._class(self.key_starts, self.n_keys, key)
+        cdef int64_t kc = _class(&self.key_starts[0], self.n_keys, key)
         if le >= 0:
             e = self._side(le, pd, kc, skey)
         elif le == -1:
@@ -169,19 +226,86 @@ cdef class Matcher:
             i = _FALLBACK
         e_out[0] = e
         i_out[0] = i
-        if e == _FALLBACK or i == _FALLBACK:
-            return 2
-        return (e < 0 or self.allow[e]) and (i < 0 or self.allow[i])
+        return self._code(e, i)
 
     cdef inline uint8_t _flow(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey,
                               int32_t* e_out, int32_t* i_out) noexcept nogil:
+        # record: endpoint, egress row, egress groups, ingress row, ingress groups,
+        # peer class as an egress destination, peer class as an ingress source
         cdef const int32_t* s = &self.rec[8 * self._find(src)]
         cdef const int32_t* d = &self.rec[8 * self._find(dst)]
+        cdef int64_t kc
+        cdef int32_t e, i
         if s[0] >= 0 and s[0] == d[0]:
             e_out[0] = _NONE  # an endpoint to itself: allowed without evaluation
             i_out[0] = _NONE
             return 1
-        return self._one(s[1], s[4], d[2], d[3], key, skey, e_out, i_out)
+        kc = _class(&self.key_starts[0], self.n_keys, key)
+        e = self._rec_side(s[1], s[2], d[5], kc, skey)
+        i = self._rec_side(d[3], d[4], s[6], kc, skey)
+        e_out[0] = e
+        i_out[0] = i
+        return self._code(e, i)
+
+    cdef void _block(self, const uint32_t* src, const uint32_t* dst, const uint32_t* keys, const uint32_t* skeys,
+                     uint8_t* code, int32_t* eg, int32_t* ing, Py_ssize_t m) noexcept nogil:
+        """Decides ``m`` <= _BLOCK flows in stages, each over the whole block, so that the
+        memory reads of different flows overlap instead of waiting on one another."""
+        cdef const int32_t* s[_BLOCK]
+        cdef const int32_t* d[_BLOCK]
+        cdef int64_t at_e[_BLOCK]
+        cdef int64_t at_i[_BLOCK]
+        cdef int64_t kc[_BLOCK]
+        cdef Py_ssize_t j
+        cdef int64_t group, skc
+        cdef int32_t e, i
+        for j in range(m):
+            at_e[j] = self._slot(src[j])
+            at_i[j] = self._slot(dst[j])
+            _prefetch(&self.hash[at_e[j]])
+            _prefetch(&self.hash[at_i[j]])
+        for j in range(m):
+            s[j] = &self.rec[8 * self._find_from(src[j], <uint32_t>at_e[j])]
+            d[j] = &self.rec[8 * self._find_from(dst[j], <uint32_t>at_i[j])]
+            _prefetch(s[j])
+            _prefetch(d[j])
+        for j in range(m):
+            kc[j] = _class(&self.key_starts[0], self.n_keys, keys[j])
+            at_e[j] = s[j][1] + <int64_t>d[j][5] if s[j][1] >= 0 else s[j][1] - <int64_t>d[j][5]
+            at_i[j] = d[j][3] + <int64_t>s[j][6] if d[j][3] >= 0 else d[j][3] - <int64_t>s[j][6]
+            _prefetch(&self.rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&self.rows16[-1 - at_e[j]])
+            _prefetch(&self.rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&self.rows16[-1 - at_i[j]])
+        for j in range(m):
+            group = self.rows8[at_e[j]] if at_e[j] >= 0 else self.rows16[-1 - at_e[j]]
+            at_e[j] = self.groups[s[j][2] + group] * self.n_keys + kc[j]
+            group = self.rows8[at_i[j]] if at_i[j] >= 0 else self.rows16[-1 - at_i[j]]
+            at_i[j] = self.groups[d[j][4] + group] * self.n_keys + kc[j]
+            _prefetch(&self.tables[at_e[j]])
+            _prefetch(&self.tables[at_i[j]])
+        for j in range(m):
+            e = self.tables[at_e[j]]
+            i = self.tables[at_i[j]]
+            if e <= -3 or i <= -3:  # source-port tables: read them in a last stage
+                skc = _class(&self.skey_starts[0], self.n_skeys, skeys[j])
+                if e <= -3:
+                    at_e[j] = (-3 - <int64_t>e) * self.n_skeys + skc
+                    _prefetch(&self.stables[at_e[j]])
+                if i <= -3:
+                    at_i[j] = (-3 - <int64_t>i) * self.n_skeys + skc
+                    _prefetch(&self.stables[at_i[j]])
+            if s[j][0] >= 0 and s[j][0] == d[j][0]:
+                e = _NONE  # an endpoint to itself: allowed without evaluation
+                i = _NONE
+            eg[j] = e
+            ing[j] = i
+        for j in range(m):
+            e = eg[j]
+            i = ing[j]
+            if e <= -3:
+                e = eg[j] = self.stables[at_e[j]]
+            if i <= -3:
+                i = ing[j] = self.stables[at_i[j]]
+            code[j] = self._code(e, i)
 
     def decide_v4(self, const uint32_t[::1] src, const uint32_t[::1] dst, const uint32_t[::1] keys,
                   const uint32_t[::1] skeys, uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
@@ -190,9 +314,15 @@ cdef class Matcher:
         if (dst.shape[0] != m or keys.shape[0] != m or skeys.shape[0] != m or code.shape[0] != m
                 or eg.shape[0] != m or ing.shape[0] != m):
             raise ValueError("all arrays must have the same length")
+        if m == 0:
+            return
+        cdef Py_ssize_t size = _BLOCK
+        k = 0
         with nogil:
-            for k in range(m):
-                code[k] = self._flow(src[k], dst[k], keys[k], skeys[k], &eg[k], &ing[k])
+            while k < m:
+                size = min(size, m - k)
+                self._block(&src[k], &dst[k], &keys[k], &skeys[k], &code[k], &eg[k], &ing[k], size)
+                k += size
 
     def decide_side(self, const int32_t[::1] local, const int32_t[::1] peer, const uint32_t[::1] keys,
                     const uint32_t[::1] skeys, int32_t[::1] out):
@@ -214,7 +344,7 @@ cdef class Matcher:
                 raise ValueError("class out of range")
         with nogil:
             for k in range(m):
-                out[k] = self._side(local[k], peer[k], Matcher._class(self.key_starts, self.n_keys, keys[k]), skeys[k])
+                out[k] = self._side(local[k], peer[k], _class(&self.key_starts[0], self.n_keys, keys[k]), skeys[k])
 
     cpdef tuple decide_one_v4(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey):
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""
