@@ -229,12 +229,14 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
     endpoints: list[Endpoint] = []
     owners: dict[str, Document] = {}
     pods = {record.endpoint.key for record, _ in workloads if record.from_pod}
+    chains: dict[tuple[str, ...], tuple[str, ...]] = {}
     for record, doc in workloads:
         endpoint = record.endpoint
         if not record.from_pod and endpoint.key in pods:
             doc.warn((), f"WorkloadEndpoint of pod {endpoint.key} ignored: the Pod is loaded too")
             continue
         chain = endpoint.profiles if endpoint.profiles is not None else default_profiles(endpoint)
+        chain = chains.setdefault(chain, chain)  # pods of a namespace share one tuple
         _check_profiles(doc, chain, profiles, explicit=not record.from_pod)
         labels = effective_endpoint_labels(
             endpoint, profiles, from_pod=record.from_pod, orchestrator="k8s" if record.from_pod else record.orchestrator

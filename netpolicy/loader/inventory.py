@@ -302,8 +302,18 @@ def _plain_ports(containers: Any, ports: list[ContainerPort]) -> bool:
                 continue
             if type(name) is not str or not name or len(name) > 15 or not _IANA_SVC_NAME.match(name):
                 return False
-            ports.append(ContainerPort(name=name, protocol=protocol, port=number))
+            key = (name, protocol, number)
+            shared = _SHARED_PORTS.get(key)
+            if shared is None:
+                shared = ContainerPort(name=name, protocol=protocol, port=number)
+                if len(_SHARED_PORTS) < 10_000:
+                    _SHARED_PORTS[key] = shared
+            ports.append(shared)
     return True
+
+
+#: Container ports are immutable and repeat across a deployment's pods: one object each.
+_SHARED_PORTS: dict[tuple[str, int, int], ContainerPort] = {}
 
 
 def _ordinary_pod(body: Any, meta: Meta) -> list[object] | None:
