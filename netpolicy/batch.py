@@ -49,7 +49,7 @@ class Engine:
     """One PolicySet's compiled tables, its matcher and the reference to fall back on."""
 
     def __init__(self, ps: PolicySet, reference: Reference, matcher: type | None = None) -> None:
-        self._ps = weakref.ref(ps)  # the cache is keyed weakly by the PolicySet
+        self._ps = weakref.ref(ps)  # weak: the PolicySet keeps its engine (engine_for)
         self._reference = reference
         self.compiled: Compiled = compile_policyset(ps)
         self.matcher: Matcher = (matcher or Matcher)(self.compiled)
@@ -66,7 +66,8 @@ class Engine:
         self._all_fallback = c.all_fallback
         self.allows = c.out_allow.tolist()
         # each endpoint's outcomes by id, built on first use (their Decisions name it)
-        self._outcomes: list[_Outcomes] = [_Outcomes(self, eid) for eid in range(len(c.endpoints))]
+        tables = (self.decisions, self.logged, self.allows, [0])
+        self._outcomes: list[_Outcomes] = [_Outcomes(tables, endpoint.key) for endpoint in c.endpoints]
         # Engine.evaluate's IPv4 fast path: an address's endpoint as its _Outcomes, or None
         # where the reference decides (the endpoint's verdicts have a pending part; an
         # address shared by endpoints, whose flows the tables leave to it anyway)
@@ -276,23 +277,28 @@ class Engine:
 class _Outcomes(dict[int, tuple[Decision, tuple[RuleRef, ...], bool]]):
     """One endpoint's outcomes by outcome id: (the Decision naming the endpoint, the Log
     rules that fired, whether it allows), each built on first use; built ones cost one
-    dict lookup."""
+    dict lookup. ``tables`` is what its engine shares among them: the outcomes'
+    Decisions, Log rules and allows, and a one-item list counting what they keep (no
+    reference to the engine itself, so that it is freed with its PolicySet, at once)."""
 
-    __slots__ = ("_engine", "_endpoint")
+    __slots__ = ("_tables", "_endpoint")
 
-    def __init__(self, engine: Engine, endpoint: int) -> None:
+    def __init__(self, tables: tuple[list[Decision], list[tuple[RuleRef, ...]], list[Any], list[int]], endpoint: str) -> None:
         super().__init__()
-        self._engine = engine
+        self._tables = tables
         self._endpoint = endpoint
 
     def __missing__(self, outcome: int) -> tuple[Decision, tuple[RuleRef, ...], bool]:
-        engine = self._engine
-        decision = attrs.evolve(engine.decisions[outcome], endpoint=engine.compiled.endpoints[self._endpoint].key)
-        found = self[outcome] = (decision, engine.logged[outcome], bool(engine.allows[outcome]))
-        return found  # at most one per outcome, bounded by the tables
+        decisions, logged, allows, kept = self._tables
+        found = (attrs.evolve(decisions[outcome], endpoint=self._endpoint), logged[outcome], bool(allows[outcome]))
+        if kept[0] < _KEPT_MAX:  # racing threads may overshoot a little: harmless
+            kept[0] += 1
+            self[outcome] = found
+        return found
 
 
 _EXTERNAL = _Outcomes.__new__(_Outcomes)  # Engine._owner4: an address of no endpoint
+_KEPT_MAX = 1_000_000  # outcomes kept by all of an engine's _Outcomes together
 _new = object.__new__
 
 

@@ -81,15 +81,17 @@ def test_policy_set_with_an_engine_is_freed() -> None:
     engine = batch.engine_for(ps)
     assert ps.evaluate(Flow("10.0.0.1", "10.0.0.2", dst_port=9090)) is not None
     assert batch.engine_for(ps) is engine
-    gone = weakref.ref(ps)
-    del ps
+    gone, engine_gone = weakref.ref(ps), weakref.ref(engine)
     gc.disable()
     try:
+        del ps
         assert gone() is None  # no reference cycle: freed at once, without the collector
+        with pytest.raises(RuntimeError):
+            engine.ps
+        del engine
+        assert engine_gone() is None
     finally:
         gc.enable()
-    with pytest.raises(RuntimeError):
-        engine.ps
 
 
 def test_the_engine_does_not_travel_with_the_policy_set() -> None:
