@@ -45,6 +45,8 @@ def format_path(path: Path) -> str:
 class Document:
     """One manifest document: its body, where it came from, and the problems found in it."""
 
+    __slots__ = ("body", "file", "index", "locate", "prefix", "problems", "warnings", "origin", "kind", "name")
+
     def __init__(
         self,
         body: Any,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any, Iterable, Iterator
 
 import attrs
@@ -54,7 +55,7 @@ class _Loader(_SafeBase):
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, Any]]] = {}
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, Any]] = []
         # No path resolvers are registered, so the hooks the composer calls around every
@@ -70,8 +71,9 @@ class _Loader(_SafeBase):
                 tag = _RESOLVED.get(value)
                 if tag is None:
                     tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-                    if len(_RESOLVED) < 100_000:
-                        _RESOLVED[value] = tag
+                    if len(_RESOLVED) >= 4096:  # bounded: addresses and the like never repeat
+                        _RESOLVED.clear()
+                    _RESOLVED[value] = tag
                 return tag
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
@@ -116,25 +118,26 @@ _install_resolvers()
 
 
 _SCALAR = yaml.ScalarNode
+_intern = sys.intern
 
 
 class _Slow(Exception):
     """The fast constructor met something only PyYAML's constructor handles."""
 
 
-def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
+def _construct(node: Any, loader: Any) -> Any:
     """Build the value of a composed document without aliases: plain dicts, lists and
     scalars of the core tags. Raises :class:`_Slow` for anything else (explicit tags,
     merge keys, complex keys), which PyYAML's constructor then handles.
 
-    Equal strings are shared through ``strings`` (label keys and values, names and
-    namespaces repeat across thousands of objects)."""
+    Strings are interned: label keys and values, names and namespaces repeat across
+    thousands of objects, and an interned string leaves the table when it dies."""
     cls = node.__class__
     if cls is _SCALAR:
         tag = node.tag
         if tag == _STR:
             value = node.value
-            return strings.setdefault(value, value)
+            return _intern(value)
         if tag == _INT:
             value = node.value
             if value.isdigit() and (value[0] != "0" or len(value) == 1):
@@ -159,14 +162,14 @@ def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
             # the value first, as ``result[key] = value`` evaluates them.
             if value_node.__class__ is _SCALAR and value_node.tag == _STR:
                 text = value_node.value
-                value = strings.setdefault(text, text)
+                value = _intern(text)
             else:
-                value = _construct(value_node, loader, strings)
+                value = _construct(value_node, loader)
             if key_node.tag == _STR:
                 text = key_node.value
-                result[strings.setdefault(text, text)] = value
+                result[_intern(text)] = value
             else:
-                result[_construct(key_node, loader, strings)] = value
+                result[_construct(key_node, loader)] = value
         if len(result) < len(pairs):
             seen: set[Any] = set()
             for key_node, _ in pairs:
@@ -177,8 +180,29 @@ def _construct(node: Any, loader: Any, strings: dict[str, str]) -> Any:
     if cls is yaml.SequenceNode:
         if node.tag != _SEQ:
             raise _Slow
-        return [_construct(child, loader, strings) for child in node.value]
+        return [_construct(child, loader) for child in node.value]
     raise _Slow
+
+
+class _Pieces:
+    """ASCII text handed to the C parser a piece at a time: given the whole string, it
+    would keep a UTF-8 copy of all of it while parsing. (Pieces of ASCII text encode to
+    exactly the bytes of the whole, so marks and offsets are the same.)"""
+
+    name = "<unicode string>"  # what the parser calls a string source in its marks
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+
+    def read(self, size: int) -> str:
+        start = self.position
+        self.position = start + size
+        return self.text[start : start + size]
+
+
+def _source(text: str) -> Any:
+    return _Pieces(text) if text.isascii() else text
 
 
 # -- nesting depth ---------------------------------------------------------------------
@@ -324,7 +348,7 @@ class _Locator:
             return self.nodes[index]
         try:
             if self.loader is None or index < self.next:
-                self.loader = _Loader(self.text)
+                self.loader = _Loader(_source(self.text))
                 self.next = 1
             while self.next <= index and self.loader.check_node():
                 node = self.loader.get_node()
@@ -577,8 +601,7 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
                 return
         check_aliases = _has_anchor(text)
         locator = _Locator(text)
-        loader = _Loader(text)
-        strings: dict[str, str] = {}
+        loader = _Loader(_source(text))
         index = 0
         try:
             while loader.check_node():
@@ -596,7 +619,7 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
                 body = _MISSING
                 if not check_aliases:
                     try:
-                        body = _construct(node, loader, strings)
+                        body = _construct(node, loader)
                     except (_Slow, RecursionError):
                         loader.duplicates.clear()
                 if body is _MISSING:

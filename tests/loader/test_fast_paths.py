@@ -267,3 +267,33 @@ def test_envelope_shortcut_is_taken_and_agrees(monkeypatch: pytest.MonkeyPatch) 
     assert fast[0] == "ok" and len(results) == 3 and None not in results
     monkeypatch.setattr(_envelope, "_ordinary_envelope", lambda doc, table: None)
     assert _models(ENVELOPES, True) == fast
+
+
+# -- ASCII text handed to the parser in pieces ----------------------------------------------
+
+
+def _events(source: Any) -> list[tuple[str, Any, int, int]]:
+    from netpolicy.loader import _yaml
+
+    loader = _yaml._Loader(source)
+    seen: list[tuple[str, Any, int, int]] = []
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            seen.append((type(event).__name__, getattr(event, "value", None), event.start_mark.line, event.start_mark.column))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        seen.append((type(error).__name__, str(getattr(error, "problem", "")), mark.line if mark else -1, mark.column if mark else -1))
+    finally:
+        loader.dispose()
+    return seen
+
+
+@pytest.mark.parametrize("tail", ["", "bad: [unclosed\n", "x: 1\n  y: 2\n", "\x07\n", "key: value\t\n"])
+def test_pieces_read_like_the_whole_string(tail: str) -> None:
+    from netpolicy.loader import _yaml
+
+    text = "".join(f"---\nkind: Pod\nmetadata: {{name: p{i}, labels: {{app: web}}}}\n" for i in range(2000)) + tail
+    assert len(text) > 5 * 16384 and text.isascii()
+    assert isinstance(_yaml._source(text), _yaml._Pieces)
+    assert _events(_yaml._Pieces(text)) == _events(text)
