@@ -36,6 +36,7 @@ loop:
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -436,7 +437,7 @@ class _Compiler:
         )
         self._roles(role_sides)
         self._side_rows: dict[int, np.ndarray] = {}
-        self._rows_by_content: dict[tuple[int, str, bytes], np.ndarray] = {}
+        self._rows_by_content: dict[tuple[int, str, bytes], np.ndarray] = {}  # by a digest of the content
         self._row_top: dict[int, int] = {}
         self._row_ids: dict[tuple[bool, bytes], int] = {}
         self._rows8: list[np.ndarray] = []
@@ -456,8 +457,6 @@ class _Compiler:
         self._ident_shared: dict[Any, Any] = {}
         self._live_info: dict[tuple[int, bool], tuple[bool, bool, np.ndarray, np.ndarray, int]] = {}
         self._table_memo: dict[Any, int] = {}
-        row_memo: dict[Any, Any] = {}
-        self._row_memo = row_memo
         self._build_directions()
         self._finish_tables()
         return out
@@ -680,7 +679,8 @@ class _Compiler:
         if top < 127:
             row = row.astype(np.int8)
         # sides that test the same thing share one row (and so one feature)
-        row = self._rows_by_content.setdefault((role, row.dtype.str, row.tobytes()), row)
+        digest = hashlib.blake2b(row.tobytes(), digest_size=16).digest()
+        row = self._rows_by_content.setdefault((role, row.dtype.str, digest), row)
         self._side_rows[key] = row
         self._row_top[id(row)] = top
         return row
@@ -813,9 +813,8 @@ class _Compiler:
                 self._structures.clear()
                 self._ident_lists.clear()
                 for lid, cid in members:
-                    rows[lid] = self._cell_row(sid, rules, cid, direction, self._row_memo)
+                    rows[lid] = self._cell_row(rules, cid, direction)
             specs.append(rows)
-        self._row_memo.clear()
         self._table_memo.clear()
         # address arrays
         out.n_peer = (len(self.role_atoms[1]), len(self.role_atoms[2]))
@@ -828,14 +827,14 @@ class _Compiler:
         out.loc_row = np.array([row for row, _ in every], np.int64)
         out.loc_groups = np.array([len(tables) for _, tables in every], np.int32)
         # local classes that share a row usually share its tables too: store them once
-        group_offsets: dict[int, int] = {}
+        group_offsets: dict[bytes, int] = {}
         parts: list[np.ndarray] = []
         loc_tab = np.zeros(len(every), np.int32)
         size = 0
         for lid, (_, tables) in enumerate(every):
-            found = group_offsets.get(id(tables))
+            found = group_offsets.get(tables.tobytes())
             if found is None:
-                found = group_offsets[id(tables)] = size
+                found = group_offsets[tables.tobytes()] = size
                 parts.append(tables)
                 size += len(tables)
             loc_tab[lid] = found
@@ -877,7 +876,7 @@ class _Compiler:
         return rules
 
     def _cell_row(
-        self, sid: int, rules: list[tuple[Any, ...]], cid: int, direction: Direction, memo: dict[Any, Any]
+        self, rules: list[tuple[Any, ...]], cid: int, direction: Direction
     ) -> tuple[int, np.ndarray]:
         """How a local class (endpoint signature and address class) finds its table for
         each peer class: (row id, group tables), see :meth:`_row_id`. Peers are first
@@ -903,27 +902,31 @@ class _Compiler:
             if lval == 0:
                 continue
             live.append((pos, lval, prow, top))
-        # the row depends only on the live entries and the tier/profile structure around
-        # them, so signatures that agree there share it
         idents = self._idents(rules)
-        lvals = {pos: lval for pos, lval, _, _ in live}
-        memo_key = (
-            direction,
-            family,
-            tuple(
-                (idents[pos], lvals[pos]) if pos in lvals else idents[pos]
-                for pos in sorted([*lvals, *self._structure(rules)])
-            ),
-        )
-        found = memo.get(memo_key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        n = len(self.role_atoms[peer_role])
+        first, inverse = self._peer_groups(live, len(self.role_atoms[peer_role]))
+        structure = self._structure(rules)
+        if live:
+            peer_values = np.stack([prow[first] for _, _, prow, _ in live]).T.tolist()
+        else:
+            peer_values = [[] for _ in range(len(first))]
+        # peers that reach the same table form one group, numbered by first peer: local
+        # classes that split their peers alike share one row
+        group_of: dict[int, int] = {}
+        labels: list[int] = []
+        for values in peer_values:
+            column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
+            tid = self._table(rules, idents, structure, column, direction, egress)
+            labels.append(group_of.setdefault(tid, len(group_of)))
+        row = np.array(labels, np.int32)[inverse]
+        return self._row_id(row, len(group_of)), np.array(list(group_of), np.int32)
+
+    def _peer_groups(self, live: list[tuple[int, int, np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Peer classes grouped by the values of the live rules' peer sides: for each
+        group (in order of its first peer) its first peer, and each peer's group."""
         features: dict[int, np.ndarray] = {}
         for _, _, prow, _ in live:
             features.setdefault(id(prow), prow)
-        binary = all(top == 1 for _, _, _, top in live) and len(features) <= MAX_FEATURES
-        if binary:
+        if all(top == 1 for _, _, _, top in live) and len(features) <= MAX_FEATURES:
             if features:
                 stacked = np.stack(list(features.values())).astype(np.int64)
                 group = (stacked << np.arange(len(features), dtype=np.int64)[:, None]).sum(axis=0)
@@ -939,21 +942,11 @@ class _Compiler:
                     span = int(group.max()) + 1 if n else 1
                 group = group * (top + 1) + prow
                 span *= top + 1
-        uniq, first, inverse = np.unique(group, return_index=True, return_inverse=True)
-        tids: list[int] = []
-        structure = self._structure(rules)
-        if live:
-            peer_values = np.stack([prow[first] for _, _, prow, _ in live]).T.tolist()
-        else:
-            peer_values = [[] for _ in range(len(first))]
-        for values in peer_values:
-            column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
-            tids.append(self._table(rules, idents, structure, column, direction, egress))
-        # peers that reach the same table form one group; the row gives each peer's group
-        tables, group_of = np.unique(np.array(tids, np.int32), return_inverse=True)
-        row = group_of.reshape(-1)[inverse.reshape(-1)]
-        found = memo[memo_key] = (self._row_id(row, len(tables)), tables.astype(np.int32))
-        return found
+        _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+        order = np.argsort(first)  # groups renumbered by first peer
+        rank = np.empty(len(order), np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        return first[order], rank[inverse.reshape(-1)]
 
     def _row_id(self, row: np.ndarray, n_groups: int) -> int:
         """The offset of ``row`` (group per peer class) in the shared row store, stored
@@ -988,7 +981,7 @@ class _Compiler:
                     ident = ("T", tier_name)
                 else:
                     ident = ("P", owner)
-                found.append(shared.setdefault(ident, ident))  # one tuple per entry
+                found.append(shared.setdefault(ident, len(shared)))  # a small int per entry
             self._ident_lists[id(rules)] = found
         return found
 
