@@ -158,11 +158,17 @@ def _construct(node: Any, loader: Any) -> Any:
         for key_node, value_node in pairs:
             if key_node.__class__ is not _SCALAR or key_node.tag == _MERGE:
                 raise _Slow
-            # Plain strings (most keys and values) are built here rather than by a call;
-            # the value first, as ``result[key] = value`` evaluates them.
-            if value_node.__class__ is _SCALAR and value_node.tag == _STR:
+            # Strings and plain decimal integers (most keys and values) are built here
+            # rather than by a call; the value first, as ``result[key] = value`` does.
+            if value_node.__class__ is _SCALAR:
+                tag = value_node.tag
                 text = value_node.value
-                value = _intern(text)
+                if tag == _STR:
+                    value = _intern(text)
+                elif tag == _INT and text.isdigit() and (text[0] != "0" or len(text) == 1):
+                    value = int(text)
+                else:
+                    value = _construct(value_node, loader)
             else:
                 value = _construct(value_node, loader)
             if key_node.tag == _STR:
@@ -180,7 +186,13 @@ def _construct(node: Any, loader: Any) -> Any:
     if cls is yaml.SequenceNode:
         if node.tag != _SEQ:
             raise _Slow
-        return [_construct(child, loader) for child in node.value]
+        items = []
+        for child in node.value:
+            if child.__class__ is _SCALAR and child.tag == _STR:
+                items.append(_intern(child.value))
+            else:
+                items.append(_construct(child, loader))
+        return items
     raise _Slow
 
 
@@ -429,6 +441,15 @@ def _documents(
     locate = None
     if locator is not None:
         locate = lambda path, _i=index: locator.locate(_i, path)  # noqa: E731
+    if type(body) is dict and not _is_list(body):  # the usual case: one object
+        doc = Document(body, file=file, index=index, locate=locate)
+        if root is not None:
+            mark = root.start_mark
+            doc.origin = Origin(file=file, document=index, line=mark.line + 1, column=mark.column + 1)
+        else:
+            doc.origin = Origin(file=file, document=index)
+        yield doc
+        return
     if _is_list(body):
         wrapper = Document(body, file=file, index=index, locate=locate)
         for key in body:
