@@ -5,9 +5,12 @@ Usage::
     python benchmarks/bench_load.py [small|medium|large] [--runs N] [--profile]
 
 Prints the median wall time of ``netpolicy.loads`` over N runs (parsing, validation and
-normalization; the text is generated beforehand) and the peak memory of one load,
-measured with tracemalloc in a separate run so it does not slow the timed ones. Targets
-for ``large``: at most 3 s and 150 MiB.
+normalization; the text is generated beforehand), the process's peak RSS after the first
+load (imports and the text included, as the library-wide memory budget counts it) and
+the peak memory of one load measured with tracemalloc in a separate run, so it does not
+slow the timed ones. Targets for ``large``: loading at most 1.5 s (load + compile share
+5 s) and a peak RSS after loading of at most 110 MiB (the whole process, compiled tables
+included, has 150 MiB).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import netpolicy  # noqa: E402
 import synthetic  # noqa: E402
 
-TARGET_SECONDS = 3.0
-TARGET_MIB = 150.0
+TARGET_SECONDS = 1.5
+TARGET_RSS_MIB = 110.0
 
 
 def _max_rss() -> float | None:
@@ -81,7 +84,7 @@ def main() -> int:
     peak_mib = peak / 2**20
     print(f"peak memory (tracemalloc, text excluded): {peak_mib:.0f} MiB; result: {ps!r}")
     if rss_growth is not None:
-        print(f"process peak RSS grew by {rss_growth:.0f} MiB during the first load (to {rss_after:.0f} MiB)")
+        print(f"process peak RSS after the first load: {rss_after:.0f} MiB ({rss_before:.0f} MiB before it: imports and the text; the load added {rss_growth:.0f} MiB)")
 
     if args.profile:
         import cProfile
@@ -93,12 +96,11 @@ def main() -> int:
 
     if args.size == "large":
         cpu_median = statistics.median(cpu)
-        memory_ok = peak_mib <= TARGET_MIB
+        memory = "unknown" if rss_after is None else ("met" if rss_after <= TARGET_RSS_MIB else "NOT met")
         print(
-            f"target <= {TARGET_SECONDS:.0f} s and <= {TARGET_MIB:.0f} MiB: "
-            f"wall {'met' if median <= TARGET_SECONDS and memory_ok else 'NOT met'}, "
-            f"CPU {'met' if cpu_median <= TARGET_SECONDS and memory_ok else 'NOT met'} "
-            "(wall time counts waiting for a busy CPU)"
+            f"targets: load <= {TARGET_SECONDS:.1f} s: wall {'met' if median <= TARGET_SECONDS else 'NOT met'}, "
+            f"CPU {'met' if cpu_median <= TARGET_SECONDS else 'NOT met'} (wall time counts waiting for a busy "
+            f"CPU); peak RSS after load <= {TARGET_RSS_MIB:.0f} MiB: {memory}"
         )
     return 0
 

@@ -63,12 +63,12 @@ class _Loader(_SafeBase):
         self.descend_resolver = slice  # type: ignore[assignment,method-assign]
         self.ascend_resolver = tuple  # type: ignore[assignment,method-assign]
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+    def resolve(self, kind: Any, value: Any, implicit: Any, _scalar: Any = yaml.ScalarNode, _cached: Any = _RESOLVED.get) -> str:
         # The composer asks for every node; plain scalars repeat a lot, so their tags
         # are cached (no path resolvers are used, so the answer depends on the text only).
-        if kind is yaml.ScalarNode:
+        if kind is _scalar:
             if implicit[0]:
-                tag = _RESOLVED.get(value)
+                tag = _cached(value)
                 if tag is None:
                     tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                     if len(_RESOLVED) >= 4096:  # bounded: addresses and the like never repeat
