@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 import yaml
@@ -63,7 +63,14 @@ class _Loader(_SafeBase):
         self.descend_resolver = slice  # type: ignore[assignment,method-assign]
         self.ascend_resolver = tuple  # type: ignore[assignment,method-assign]
 
-    def resolve(self, kind: Any, value: Any, implicit: Any, _scalar: Any = yaml.ScalarNode, _cached: Any = _RESOLVED.get) -> str:
+    def resolve(
+        self,
+        kind: Any,
+        value: Any,
+        implicit: Any,
+        _scalar: Any = yaml.ScalarNode,
+        _cached: Callable[[str], str | None] = _RESOLVED.get,
+    ) -> str:
         # The composer asks for every node; plain scalars repeat a lot, so their tags
         # are cached (no path resolvers are used, so the answer depends on the text only).
         if kind is _scalar:
