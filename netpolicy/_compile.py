@@ -446,8 +446,15 @@ class _Compiler:
         self._keep: list[Any] = []
         self._port_sets: dict[Any, int] = {}
         self._port_set_list: list[Any] = []
-        self._tables: dict[tuple[int, ...], int] = {}
+        self._tables: dict[tuple[int, ...], int] = {}  # relative tables (see _concrete)
         self._table_list: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        self._ctables: dict[tuple[int, ...], int] = {}  # concrete tables
+        self._ctable_list: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        self._concrete_ids: dict[tuple[int, tuple[str, ...]], int] = {}
+        self._slotted: dict[int, bool] = {}
+        self._template_ids: dict[Any, int] = {}
+        self._templates: list[Any] = []
+        self._template_slotted: list[bool] = []
         self._outcomes: dict[Any, int] = {}
         self._rule_base: dict[int, Intervals] = {}
         self._families: dict[int, tuple[bool, bool]] = {}
@@ -757,7 +764,14 @@ class _Compiler:
         specs: list[list[tuple[int, np.ndarray]]] = []
         for d_index, direction in enumerate((Direction.EGRESS, Direction.INGRESS)):
             sigma_ids: dict[Any, int] = {}
-            sigmas: list[Any] = []
+            # A signature's tables are computed once per *relative* signature: its
+            # profiles stand as slots (profile rules compared by content), and their names
+            # are put into the outcomes last (:meth:`_concrete`). Namespaces whose profiles
+            # say the same thing then share the work.
+            relative_ids: dict[Any, int] = {}
+            relatives: list[Any] = []
+            sigma_relative: list[int] = []
+            sigma_names: list[tuple[str, ...]] = []
             ep_sigma = np.full(len(self.endpoints), -1, np.int32)
             # workloads see only the normal layer: doNotTrack and preDNAT policies are for
             # host endpoints (§C.6), whose flows the reference decides
@@ -773,8 +787,14 @@ class _Compiler:
                 key = (applying, profiles)
                 sid = sigma_ids.get(key)
                 if sid is None:
-                    sid = sigma_ids[key] = len(sigmas)
-                    sigmas.append(key)
+                    sid = sigma_ids[key] = len(sigma_relative)
+                    present = [(name, profile) for name, profile in profiles if profile is not None]
+                    relative = (applying, tuple(profile.rules(direction) for _, profile in present))
+                    rid = relative_ids.setdefault(relative, len(relative_ids))
+                    if rid == len(relatives):
+                        relatives.append(relative)
+                    sigma_relative.append(rid)
+                    sigma_names.append(tuple(name for name, _ in present))
                 ep_sigma[eid] = sid
             local_ids: dict[tuple[int, int], int] = {}
             local_role = self.role_of[0 if d_index == 0 else 3]
@@ -805,15 +825,20 @@ class _Compiler:
                     out.v6_local[d_index] = local
             # then their lookups, one signature at a time (its rule list is then dropped)
             rows: list[Any] = [None] * len(local_ids)
-            by_sigma: dict[int, list[tuple[int, int]]] = {}
+            by_relative: dict[int, list[tuple[int, int, int]]] = {}
             for (sid, rcid), lid in local_ids.items():
-                by_sigma.setdefault(sid, []).append((lid, wanted[(sid, rcid)]))
-            for sid, members in by_sigma.items():
-                rules = self._sigma_rules(sigmas[sid], direction)
+                by_relative.setdefault(sigma_relative[sid], []).append((lid, rcid, sid))
+            for rid, members in by_relative.items():
+                rules = self._sigma_rules(relatives[rid], direction)
                 self._structures.clear()
                 self._ident_lists.clear()
-                for lid, cid in members:
-                    rows[lid] = self._cell_row(rules, cid, direction)
+                done: dict[int, tuple[int, list[int]]] = {}
+                for lid, rcid, sid in members:
+                    computed = done.get(rcid)
+                    if computed is None:
+                        computed = done[rcid] = self._cell_row(rules, wanted[(sid, rcid)], direction)
+                    names = sigma_names[sid]
+                    rows[lid] = (computed[0], np.array([self._concrete(t, names) for t in computed[1]], np.int32))
             specs.append(rows)
         self._table_memo.clear()
         # address arrays
@@ -857,9 +882,10 @@ class _Compiler:
         _build_hash(out)
 
     def _sigma_rules(self, sigma: Any, direction: Direction) -> list[tuple[Any, ...]]:
-        """The ordered entries of a policy/profile signature: (layer, rule, tier, owner,
-        index); a ("tier-end", None, tier, None, None) entry closes each participating tier."""
-        applying, profiles = sigma
+        """The ordered entries of a relative signature (see :meth:`_build_directions`):
+        (layer, rule, tier, owner, index), where a profile's owner is its slot number; a
+        ("tier-end", None, tier, None, None) entry closes each participating tier."""
+        applying, slots = sigma
         rules: list[tuple[Any, ...]] = []
         for n, i in enumerate(applying):
             policy = self.policies[i]
@@ -867,17 +893,15 @@ class _Compiler:
                 rules.append(("policy", rule, policy.tier, i, r_index))
             if n + 1 == len(applying) or self.policies[applying[n + 1]].tier != policy.tier:
                 rules.append(("tier-end", None, policy.tier, None, None))
-        for name, profile in profiles:
-            if profile is None:
-                continue
-            for r_index, rule in enumerate(profile.rules(direction)):
-                rules.append(("profile", rule, None, name, r_index))
-            rules.append(("profile-end", None, None, name, None))
+        for slot, profile_rules in enumerate(slots):
+            for r_index, rule in enumerate(profile_rules):
+                rules.append(("profile", rule, None, slot, r_index))
+            rules.append(("profile-end", None, None, slot, None))
         return rules
 
     def _cell_row(
         self, rules: list[tuple[Any, ...]], cid: int, direction: Direction
-    ) -> tuple[int, np.ndarray]:
+    ) -> tuple[int, list[int]]:
         """How a local class (endpoint signature and address class) finds its table for
         each peer class: (row id, group tables), see :meth:`_row_id`. Peers are first
         grouped by the values of the live rules' peer sides (bit patterns when every
@@ -918,7 +942,7 @@ class _Compiler:
             tid = self._table(rules, idents, structure, column, direction, egress)
             labels.append(group_of.setdefault(tid, len(group_of)))
         row = np.array(labels, np.int32)[inverse]
-        return self._row_id(row, len(group_of)), np.array(list(group_of), np.int32)
+        return self._row_id(row, len(group_of)), list(group_of)
 
     def _peer_groups(self, live: list[tuple[int, int, np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
         """Peer classes grouped by the values of the live rules' peer sides: for each
@@ -965,9 +989,9 @@ class _Compiler:
 
     def _idents(self, rules: list[tuple[Any, ...]]) -> list[Any]:
         """Per entry of a signature, a key naming it across signatures (cached like
-        :meth:`_structure`): a policy rule by (policy, rule index), a profile rule also by
-        the rule object (a profile name may resolve per endpoint), a tier or profile end
-        by its name."""
+        :meth:`_structure`): a policy rule by (policy, rule index), a profile rule by
+        (slot, rule index, the rule's content), a tier end by its tier, a profile end by
+        its slot."""
         found = self._ident_lists.get(id(rules))
         if found is None:
             found = []
@@ -976,7 +1000,7 @@ class _Compiler:
                 if layer == "policy":
                     ident: Any = ("r", owner, r_index)
                 elif layer == "profile":
-                    ident = ("p", owner, r_index, id(rule))
+                    ident = ("p", owner, r_index, rule)
                 elif layer == "tier-end":
                     ident = ("T", tier_name)
                 else:
@@ -1070,9 +1094,57 @@ class _Compiler:
         return tuple(starts), tuple(values)
 
     def _outcome(self, direction: Direction, decision: tuple[Any, ...], logged: tuple[tuple[Any, ...], ...]) -> int:
-        """The id of (Decision, logged RuleRefs), given as light tuples:
-        ("rule", tier, policy index, rule), ("end", tier), ("profile", name, rule),
-        ("none",); logs as (tier, policy index, None, rule) / (None, None, profile, rule)."""
+        """The id of an outcome *template*: (Decision, logged RuleRefs) given as light
+        tuples, ("rule", tier, policy index, rule, action), ("end", tier), ("profile",
+        slot, rule, action), ("none",); logs as (tier, policy index, None, rule) /
+        (None, None, slot, rule). :meth:`_concrete` names the slots."""
+        key = (direction, decision, logged)
+        found = self._template_ids.get(key)
+        if found is None:
+            found = self._template_ids[key] = len(self._templates)
+            self._templates.append(key)
+            self._template_slotted.append(decision[0] == "profile" or any(ref[2] is not None for ref in logged))
+        return found
+
+    def _concrete(self, tid: int, names: tuple[str, ...]) -> int:
+        """The concrete table of relative table ``tid`` for profile slots ``names``."""
+        slotted = self._table_slotted(tid)
+        key = (tid, names if slotted else ())
+        found = self._concrete_ids.get(key)
+        if found is None:
+            starts, values = self._table_list[tid]
+            made = []
+            for v in values:
+                if v <= -3:
+                    made.append(-3 - self._concrete(-3 - v, names))
+                elif v >= 0:
+                    made.append(self._named_outcome(v, names) if self._template_slotted[v] else self._named_outcome(v, ()))
+                else:
+                    made.append(v)
+            table = (starts, tuple(made))
+            found = self._ctables.get(table)  # type: ignore[arg-type]
+            if found is None:
+                found = self._ctables[table] = len(self._ctable_list)  # type: ignore[index]
+                self._ctable_list.append(table)
+            self._concrete_ids[key] = found
+        return found
+
+    def _table_slotted(self, tid: int) -> bool:
+        """Whether a relative table's outcomes name a profile slot."""
+        found = self._slotted.get(tid)
+        if found is None:
+            found = self._slotted[tid] = any(
+                self._table_slotted(-3 - v) if v <= -3 else v >= 0 and self._template_slotted[v]
+                for v in self._table_list[tid][1]
+            )
+        return found
+
+    def _named_outcome(self, template: int, names: tuple[str, ...]) -> int:
+        """The concrete outcome id of a template, its slots named."""
+        direction, decision, logged = self._templates[template]
+        if decision[0] == "profile":
+            decision = ("profile", names[decision[1]], *decision[2:])
+        logged = tuple((t, p, names[slot] if slot is not None else None, r) for t, p, slot, r in logged)
         key = (direction, decision, logged)
         found = self._outcomes.get(key)
         if found is None:
@@ -1181,7 +1253,7 @@ class _Compiler:
         name) over the keys where any of them changes, the secondary ones (source-port
         tables) over the source keys where any of them changes."""
         out = self.out
-        tables = self._table_list
+        tables = self._ctable_list
         primary = sorted(set(out.groups.tolist()))
         secondary = sorted({-3 - v for t in primary for v in tables[t][1] if v <= -3})
         p_index = np.full(len(tables), -1, np.int32)
@@ -1202,8 +1274,8 @@ class _Compiler:
                 dense[n] = np.array(values, np.int32)[at]
             setattr(out, attr, dense.reshape(-1))
             setattr(out, starts_attr, starts)
-        self._table_list = []
-        self._tables = {}
+        self._table_list, self._ctable_list = [], []
+        self._tables, self._ctables, self._concrete_ids = {}, {}, {}
 
 
 class TooLarge(Exception):

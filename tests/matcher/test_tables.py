@@ -11,6 +11,7 @@ import pytest
 import netpolicy
 from netpolicy import _compile
 from netpolicy._compile import compile_policyset
+from netpolicy import Flow
 from netpolicy.evaluate import evaluate as reference
 
 from .cluster import MANIFESTS
@@ -63,3 +64,64 @@ def test_too_large_tables_leave_flows_to_the_reference(ps: Any, make_engine: Any
     flows = all_flows()[:200]
     assert [outcome(engine.evaluate, f) for f in flows] == [outcome(lambda f: reference(ps, f), f) for f in flows]
     assert engine.counting.calls == len(flows)
+
+
+PROFILES = """
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: first}
+spec:
+  ingress:
+  - {action: Log, protocol: TCP}
+  - {action: Allow, protocol: TCP, destination: {ports: [80]}}
+  - {action: Deny}
+  egress:
+  - {action: Log}
+  - {action: Allow}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: second}
+spec:
+  ingress:
+  - {action: Log, protocol: TCP}
+  - {action: Allow, protocol: TCP, destination: {ports: [80]}}
+  - {action: Deny}
+  egress:
+  - {action: Log}
+  - {action: Allow}
+""" + "".join(
+    f"""---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {{name: node1-k8s-{name}-eth0, namespace: n}}
+spec:
+  orchestrator: k8s
+  node: node1
+  pod: {name}
+  endpoint: eth0
+  interfaceName: cali{n}
+  ipNetworks: [10.0.0.{n}/32]
+  profiles: {profiles}
+"""
+    for n, (name, profiles) in enumerate([("a", "[first]"), ("b", "[second]"), ("c", "[second, first]"), ("d", "[first, second]")], 1)
+)
+
+
+def test_profiles_alike_in_content_keep_their_own_names(make_engine: Any) -> None:
+    """Endpoints whose profiles say the same thing share the tables' work, yet every
+    decision and Log rule names the endpoint's own profile."""
+    ps = netpolicy.loads(PROFILES)
+    engine = make_engine(ps)
+    addresses = [f"10.0.0.{n}" for n in range(1, 5)] + ["8.8.8.8"]
+    flows = [Flow(s, d, p, port) for s in addresses for d in addresses for p, port in (("TCP", 80), ("TCP", 22), ("UDP", 53))]
+    named = set()
+    for flow in flows:
+        verdict = engine.evaluate(flow)
+        assert verdict == reference(ps, flow), flow
+        named.update(d.profile for d in (verdict.egress, verdict.ingress) if d is not None)
+        named.update(ref.profile for ref in verdict.logged)
+    assert engine.counting.calls == 0
+    assert named >= {"first", "second"}
+    result = engine.evaluate_many(flows)
+    assert result.allowed.tolist() == [reference(ps, f).allowed for f in flows]
