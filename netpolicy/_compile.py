@@ -335,11 +335,14 @@ class _Compiler:
     # -- labels and selectors --------------------------------------------------------------
 
     def _label_id(self, labels: Any) -> int:
-        key = frozenset(labels.items())
+        """The id of a label map, kept to the labels some selector reads."""
+        wanted = self._label_keys
+        kept = {k: v for k, v in labels.items() if k in wanted}
+        key = frozenset(kept.items())
         found = self._label_ids.get(key)
         if found is None:
             found = self._label_ids[key] = len(self._label_maps)
-            self._label_maps.append(labels)
+            self._label_maps.append(kept)
         return found
 
     def _candidates(self, selector: Any) -> Iterable[int] | None:
@@ -385,6 +388,8 @@ class _Compiler:
         else:
             selector_key = selector
         if cached is None:
+            if not selector.label_keys <= self._label_keys:  # every selector is known up front
+                raise RuntimeError(f"selector {selector} was not collected before label maps were kept")
             candidates = self._candidates(selector)
             maps = self._label_maps
             found = [
@@ -414,9 +419,6 @@ class _Compiler:
         out.endpoints = self.endpoints
         out.endpoint_ids = {e.key: i for i, e in enumerate(self.endpoints) if e.name}
         out.all_fallback = any(e.is_host for e in self.endpoints)
-        # Entities with addresses: endpoints (points) and network sets (CIDRs).
-        self.ep_labels = [self._label_id(self.ps._labels_of(e)) for e in self.endpoints]
-        self.ns_labels = [self._label_id(n.effective_labels) for n in self.ps.network_sets]
         egress_rules: list[Rule] = []
         ingress_rules: list[Rule] = []
         for policy in self.policies:
@@ -426,6 +428,14 @@ class _Compiler:
         for profile in {p for profiles in self.ep_profiles for _, p in profiles if p is not None}:
             ingress_rules.extend(profile.ingress)
             egress_rules.extend(profile.egress)
+        # Selectors read only the labels they name: label maps are kept to those, so
+        # endpoints that differ elsewhere (a pod-template-hash) share one.
+        selectors = [p.selector for p in (*self.policies, *self.ps.staged_policies)]
+        selectors += [sel for side in _layers(egress_rules + ingress_rules) for sel in (side.selector, side.not_selector) if sel is not None]
+        self._label_keys: frozenset[str] = frozenset().union(*(sel.label_keys for sel in selectors))
+        # Entities with addresses: endpoints (points) and network sets (CIDRs).
+        self.ep_labels = [self._label_id(self.ps._labels_of(e)) for e in self.endpoints]
+        self.ns_labels = [self._label_id(n.effective_labels) for n in self.ps.network_sets]
         self._np_atoms: dict[tuple[str, Any], list[int]] = {}
         self._collect_atoms(egress_rules + ingress_rules)
         self._partition()
