@@ -238,6 +238,7 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
         chain = endpoint.profiles if endpoint.profiles is not None else default_profiles(endpoint)
         chain = chains.setdefault(chain, chain)  # pods of a namespace share one tuple
         _check_profiles(doc, chain, profiles, explicit=not record.from_pod)
+        object.__setattr__(endpoint, "profiles", chain)  # the same chain, not derived again
         labels = effective_endpoint_labels(
             endpoint, profiles, from_pod=record.from_pod, orchestrator="k8s" if record.from_pod else record.orchestrator
         )
@@ -278,11 +279,12 @@ def _check_profiles(doc: Document, chain: Sequence[str], profiles: dict[str, Pro
 
 
 def _own(endpoint: Endpoint, doc: Document, owners: dict[str, Document]) -> Endpoint:
-    first = owners.get(endpoint.key)
+    key = endpoint.key
+    first = owners.get(key)
     if first is not None:
-        doc.problem(("metadata", "name"), f"endpoint {endpoint.key} is already defined at {_place(first)}")
+        doc.problem(("metadata", "name"), f"endpoint {key} is already defined at {_place(first)}")
     else:
-        owners[endpoint.key] = doc
+        owners[key] = doc
     return endpoint
 
 

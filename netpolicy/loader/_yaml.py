@@ -228,6 +228,8 @@ def _source(text: str) -> Any:
 
 _BREAK = "\n\r\x85\u2028\u2029"
 _DEEP_LINE = re.compile(f"[{_BREAK}][ \t?:-]{{{MAX_DEPTH // 2}}}")
+#: The same, one pattern per line break: a literal first character is searched for fast.
+_DEEP_LINES = tuple((brk, re.compile(re.escape(brk) + f"[ \t?:-]{{{MAX_DEPTH // 2}}}")) for brk in _BREAK)
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -237,7 +239,9 @@ def _may_be_deep(text: str) -> bool:
     Block nesting needs indentation or compact ``- ``/``? `` runs at the start of a line;
     flow nesting needs brackets (their rise is bounded by scanning just the brackets).
     """
-    if _DEEP_LINE.search(text) or _DEEP_LINE.match("\n" + text[: MAX_DEPTH // 2]):
+    if any(brk in text and deep.search(text) for brk, deep in _DEEP_LINES):
+        return True
+    if _DEEP_LINE.match("\n" + text[: MAX_DEPTH // 2]):
         return True
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return False
