@@ -197,6 +197,7 @@ class Engine:
                         v.logged = logged
                         v.pending = None
                         v.trace = ()
+                        v._replay = None
                         v._source = self._ps()  # explain() re-runs the reference on it
                         v.__class__ = Verdict
                         return v  # type: ignore[no-any-return]

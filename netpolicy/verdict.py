@@ -3,7 +3,7 @@ fired and a readable trace."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import attrs
 
@@ -126,6 +126,7 @@ class Verdict:
     logged: tuple[RuleRef, ...] = ()
     pending: Optional["Verdict"] = None
     trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
+    _replay: Optional[Callable[[], tuple[Step, ...]]] = attrs.field(default=None, eq=False, repr=False)
     _source: Optional["PolicySet"] = attrs.field(default=None, eq=False, repr=False)
 
     @property
@@ -134,11 +135,15 @@ class Verdict:
 
     def steps(self) -> tuple[Step, ...]:
         """The trace: what :meth:`explain` prints, one :class:`Step` per line."""
-        if self.trace or self._source is None:
+        if self.trace:
             return self.trace
-        from .evaluate import explain_steps  # the evaluator builds on this module
+        if self._source is not None:
+            from .evaluate import explain_steps  # the evaluator builds on this module
 
-        return explain_steps(self._source, self.flow)
+            return explain_steps(self._source, self.flow)
+        if self._replay is not None:
+            return self._replay()
+        return self.trace
 
     def explain(self) -> str:
         """Every tier, policy and rule that decided, as text for a person."""
@@ -180,6 +185,7 @@ def _quick_verdict(
     v.logged = logged
     v.pending = None
     v.trace = ()
+    v._replay = None
     v._source = source
     v.__class__ = Verdict
     return v  # type: ignore[no-any-return]

@@ -133,3 +133,17 @@ def test_tables_are_compiled_after_the_warm_up(monkeypatch: pytest.MonkeyPatch) 
     assert ps._engine is not None
     with pytest.raises(netpolicy.PolicyError):
         ps.evaluate(Flow("x/nope", "x/a"))
+
+
+def test_verdicts_built_as_the_docs_say_still_explain() -> None:
+    # docs/semantics.md: another evaluator passes replay=functools.partial(explain_steps, ...)
+    import functools
+
+    from netpolicy.evaluate import explain_steps
+
+    ps = netpolicy.loads(MANIFESTS)
+    flow = Flow("10.0.0.1", "10.0.0.2", dst_port=9090)
+    want = reference(ps, flow)
+    built = Verdict(flow, want.action, want.egress, want.ingress, want.logged, replay=functools.partial(explain_steps, ps, flow))
+    assert built == want and built.explain() == want.explain() != ""
+    assert pickle.loads(pickle.dumps(built)).explain() == want.explain()
