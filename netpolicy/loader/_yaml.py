@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any, Callable, Iterable, Iterator
 
 import attrs
@@ -49,6 +48,14 @@ _RESOLVED: dict[str, str] = {}
 _MISSING: Any = object()
 
 
+class _Strings(dict[str, str]):
+    """``strings[text]`` is the first string equal to ``text`` seen here."""
+
+    def __missing__(self, key: str) -> str:
+        self[key] = key
+        return key
+
+
 class _Loader(_SafeBase):
     """The safe loader with Kubernetes' scalar rules (no base-60 numbers, no
     timestamps, ``1e+06`` is a number) that records duplicated mapping keys."""
@@ -58,6 +65,7 @@ class _Loader(_SafeBase):
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, Any]] = []
+        self.strings = _Strings()
         # No path resolvers are registered, so the hooks the composer calls around every
         # node have nothing to do: C callables that accept their arguments are cheaper.
         self.descend_resolver = slice  # type: ignore[assignment,method-assign]
@@ -125,7 +133,6 @@ _install_resolvers()
 
 
 _SCALAR = yaml.ScalarNode
-_intern = sys.intern
 
 
 class _Slow(Exception):
@@ -137,14 +144,15 @@ def _construct(node: Any, loader: Any) -> Any:
     scalars of the core tags. Raises :class:`_Slow` for anything else (explicit tags,
     merge keys, complex keys), which PyYAML's constructor then handles.
 
-    Strings are interned: label keys and values, names and namespaces repeat across
-    thousands of objects, and an interned string leaves the table when it dies."""
+    Equal strings are shared through ``loader.strings`` (label keys and values, names
+    and namespaces repeat across thousands of objects). Not ``sys.intern``: some
+    Python versions never free interned strings."""
     cls = node.__class__
     if cls is _SCALAR:
         tag = node.tag
         if tag == _STR:
             value = node.value
-            return _intern(value)
+            return loader.strings[value]
         if tag == _INT:
             value = node.value
             if value.isdigit() and (value[0] != "0" or len(value) == 1):
@@ -162,6 +170,7 @@ def _construct(node: Any, loader: Any) -> Any:
             raise _Slow
         result = {}
         pairs = node.value
+        strings = loader.strings
         for key_node, value_node in pairs:
             if key_node.__class__ is not _SCALAR or key_node.tag == _MERGE:
                 raise _Slow
@@ -171,7 +180,7 @@ def _construct(node: Any, loader: Any) -> Any:
                 tag = value_node.tag
                 text = value_node.value
                 if tag == _STR:
-                    value = _intern(text)
+                    value = strings[text]
                 elif tag == _INT and text.isdigit() and (text[0] != "0" or len(text) == 1):
                     value = int(text)
                 else:
@@ -180,7 +189,7 @@ def _construct(node: Any, loader: Any) -> Any:
                 value = _construct(value_node, loader)
             if key_node.tag == _STR:
                 text = key_node.value
-                result[_intern(text)] = value
+                result[strings[text]] = value
             else:
                 result[_construct(key_node, loader)] = value
         if len(result) < len(pairs):
@@ -194,9 +203,10 @@ def _construct(node: Any, loader: Any) -> Any:
         if node.tag != _SEQ:
             raise _Slow
         items = []
+        strings = loader.strings
         for child in node.value:
             if child.__class__ is _SCALAR and child.tag == _STR:
-                items.append(_intern(child.value))
+                items.append(strings[child.value])
             else:
                 items.append(_construct(child, loader))
         return items
