@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from .selector._columns import LabelColumns
 from .model import Action, Direction, Endpoint, EntityMatch, NamedPort, PortRange, Rule
 from .verdict import Decision, Reason, RuleRef
 
@@ -321,8 +322,7 @@ class _Compiler:
         self._label_maps: list[Any] = []
         self._label_ids: dict[frozenset[tuple[str, str]], int] = {}
         self._match_cache: dict[Any, np.ndarray] = {}
-        self._by_key: dict[str, set[int]] | None = None
-        self._by_value: dict[tuple[str, str], set[int]] = {}
+        self._columns: LabelColumns | None = None
 
     def _profiles_of(self, endpoint: Endpoint) -> tuple[tuple[str, Any], ...]:
         """The endpoint's profiles in order, resolved as the reference resolves them."""
@@ -345,32 +345,6 @@ class _Compiler:
             self._label_maps.append(kept)
         return found
 
-    def _candidates(self, selector: Any) -> Iterable[int] | None:
-        """Label maps that can match ``selector`` by its label restrictions (§A.5), or
-        None for all of them. Restrictions never decide a match; they only prune."""
-        restrictions = getattr(selector, "label_restrictions", None)
-        if not restrictions:
-            return None
-        if self._by_key is None:
-            self._by_key = {}
-            self._by_value = {}
-            for lid, labels in enumerate(self._label_maps):
-                for k, v in labels.items():
-                    self._by_key.setdefault(k, set()).add(lid)
-                    self._by_value.setdefault((k, v), set()).add(lid)
-        found: set[int] | None = None
-        for key, restriction in restrictions.items():
-            if restriction.one_of is not None:
-                allowed: set[int] = set()
-                for value in restriction.one_of:
-                    allowed |= self._by_value.get((key, value), set())
-            elif restriction.must_be_present:
-                allowed = self._by_key.get(key, set())
-            else:
-                continue
-            found = set(allowed) if found is None else found & allowed
-        return found
-
     def _matches(self, selector: Any) -> np.ndarray:
         """Whether ``selector`` matches each distinct label map. Every label map is known
         before the first call."""
@@ -390,13 +364,9 @@ class _Compiler:
         if cached is None:
             if not selector.label_keys <= self._label_keys:  # every selector is known up front
                 raise RuntimeError(f"selector {selector} was not collected before label maps were kept")
-            candidates = self._candidates(selector)
-            maps = self._label_maps
-            found = [
-                lid for lid in (range(len(maps)) if candidates is None else sorted(candidates))
-                if selector.matches(maps[lid])
-            ]
-            cached = self._match_cache[selector_key] = np.array(found, np.int64)
+            if self._columns is None:  # every label map is known by the first match
+                self._columns = LabelColumns(self._label_maps, self._label_keys)
+            cached = self._match_cache[selector_key] = np.flatnonzero(self._columns.matching(selector))
         return cached
 
     def _atom(self, key: Any) -> int:
@@ -764,8 +734,7 @@ class _Compiler:
             for lid in self._matching(policy.selector).tolist():
                 policies_by_label[lid].append(i)  # in policy order
         staged_hits = [self._matches(p.selector) for p in self.ps.staged_policies]
-        self._by_key = None  # selector pruning indexes: not needed past this point
-        self._by_value = {}
+        self._columns = None  # label maps by name: not needed past this point
         self._label_ids = {}
         verdict_ref = np.zeros(len(self.endpoints), np.bool_)
         for eid, lid in enumerate(ep_labels):
