@@ -401,23 +401,28 @@ def _as_array(name: str, values: Any, n: int | None) -> np.ndarray:
 
 
 def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> tuple[np.ndarray, np.ndarray]:
-    """An integer column: values and a 'given' mask; None (object columns) is absent."""
+    """An integer column as int32 and its 'given' mask: in an integer column ``absent``
+    (``low - 1``) means no value, in an object column None does."""
     arr = _as_array(name, values, n)
     if arr.dtype == object:
         given = np.array([v is not None for v in arr.tolist()], np.bool_)
         if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in arr[given].tolist()):
             raise TypeError(f"column {name!r} must hold integers or None")
-        ints = np.array([int(v) if v is not None else absent for v in arr.tolist()], np.int64)
+        wide = np.array([int(v) if v is not None else absent for v in arr.tolist()], np.int64)
+        bad = given & ((wide < low) | (wide > high))
     elif arr.dtype.kind in "iu":
-        ints = arr.astype(np.int64)
-        given = ints != absent
+        if not n or (int(arr.min()) >= absent and int(arr.max()) <= high):  # the common case: one pass each
+            ints = arr.astype(np.int32)
+            return ints, ints != absent
+        wide = arr.astype(np.int64)
+        given = wide != absent
+        bad = given & ((wide < low) | (wide > high))
     else:
         raise TypeError(f"column {name!r} must hold integers, not {arr.dtype}")
-    bad = given & ((ints < low) | (ints > high))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise PolicyError(f"{name} {ints[k]} (flow {k}) is outside {low}-{high}")
-    return ints, given
+        raise PolicyError(f"{name} {wide[k]} (flow {k}) is outside {low}-{high}")
+    return np.where(given, wide, absent).astype(np.int32), given
 
 
 def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
@@ -433,12 +438,12 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
     if "protocol" in data:
         proto_raw = _as_array("protocol", data["protocol"], n)
         if proto_raw.dtype.kind in "iu":
-            proto = proto_raw.astype(np.int64)
-            if ((proto < 1) | (proto > 255)).any():
+            if n and (int(proto_raw.min()) < 1 or int(proto_raw.max()) > 255):
                 raise PolicyError("protocol numbers must be 1-255")
+            proto = proto_raw.astype(np.int32)
         elif proto_raw.dtype.kind in "OUS":
             names: dict[Any, int] = {}
-            proto = np.empty(n, np.int64)
+            proto = np.empty(n, np.int32)
             for k, value in enumerate(proto_raw.tolist()):
                 number = names.get(value)
                 if number is None:
@@ -449,24 +454,35 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         else:
             raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
     else:
-        proto = np.full(n, 6, np.int64)
-    dport, dgiven = _int_column("dst_port", data.get("dst_port", np.zeros(n, np.int64)), n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.int64), np.zeros(n, np.bool_))
-    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.int64), np.zeros(n, np.bool_))
-    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
-    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int64), np.zeros(n, np.bool_))
-    ported = _PORTED[proto]
-    icmp = _ICMP[proto]
-    for name, given, allowed in (("dst_port", dgiven, ported), ("src_port", sgiven, ported), ("icmp_type", tgiven, icmp), ("icmp_code", cgiven, icmp)):
-        bad = given & ~allowed
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise PolicyError(f"flow {k}: protocol {proto[k]} does not take {name}")
-    if (cgiven & ~tgiven).any():
+        proto = np.full(n, 6, np.int32)
+    none = np.zeros(n, np.bool_)
+    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.int32), none)
+    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.int32), none)
+    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int32), none)
+    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int32), none)
+    # each given column must suit its flow's protocol
+    for pair, table in ((("dst_port", "src_port"), _PORTED), (("icmp_type", "icmp_code"), _ICMP)):
+        if not any(name in data for name in pair):
+            continue
+        allowed = table[proto]
+        for name, given in zip(pair, (dgiven, sgiven) if table is _PORTED else (tgiven, cgiven)):
+            if name in data:
+                bad = given & ~allowed
+                if bad.any():
+                    k = int(np.flatnonzero(bad)[0])
+                    raise PolicyError(f"flow {k}: protocol {proto[k]} does not take {name}")
+    if "icmp_code" in data and (cgiven & ~tgiven).any():
         raise PolicyError(f"flow {int(np.flatnonzero(cgiven & ~tgiven)[0])}: icmp_code needs icmp_type")
-    sub = np.where(tgiven, (itype + 1) * 257 + np.where(cgiven, icode + 1, 0), dport)
     cols = _Columns()
-    cols.key = ((proto << KEY_BITS) | sub).astype(np.uint32)
-    cols.skey = ((proto << KEY_BITS) | np.where(sgiven, sport, 0)).astype(np.uint32)
+    # key: protocol in the high bits, then the destination port (0 where absent), or the
+    # ICMP type and code (see flow_key)
+    high = proto.astype(np.uint32)
+    high <<= np.uint32(KEY_BITS)
+    cols.key = high | dport.view(np.uint32)  # ports are 0-65535 here
+    if "icmp_type" in data:
+        at = np.flatnonzero(tgiven)
+        cols.key[at] = high[at] | ((itype[at] + 1) * 257 + np.where(cgiven[at], icode[at] + 1, 0)).astype(np.uint32)
+    cols.skey = high | sport.view(np.uint32) if "src_port" in data else high
     cols.src4, src_other = _sides(engine, "src", src)
     cols.dst4, dst_other = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)
@@ -481,7 +497,7 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
             v4[k] = True
             cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
-    wrong = v4 & (proto == 58)
+    wrong = v4 & (proto == 58) if (proto == 58).any() else none
     if wrong.any():
         k = int(np.flatnonzero(wrong)[0])
         raise PolicyError(f"flow {k}: ICMPv6 needs IPv6 addresses")
