@@ -345,7 +345,7 @@ def _ordinary_pod(body: Any, meta: Meta) -> list[object] | None:
     phase = status.get("phase")
     if (phase is not None and type(phase) is not str) or phase in ("Succeeded", "Failed"):
         return None
-    ips = []
+    texts = []
     items = status.get("podIPs")
     if items is not None:
         if type(items) is not list:
@@ -353,22 +353,26 @@ def _ordinary_pod(body: Any, meta: Meta) -> list[object] | None:
         for item in items:
             if type(item) is not dict or len(item) != 1 or "ip" not in item:
                 return None
-            address = _plain_ip(item["ip"])
+            texts.append(item["ip"])
+    if status.get("podIP") is not None:
+        texts.append(status["podIP"])
+    addresses: dict[str, IPAddress] = {}  # podIP repeats podIPs[0]: parsed once
+    for text in texts:
+        if type(text) is not str:
+            return None
+        if text not in addresses:
+            address = _plain_ip(text)
             if address is None:
                 return None
-            ips.append(address)
-    if status.get("podIP") is not None:
-        address = _plain_ip(status["podIP"])
-        if address is None:
-            return None
-        ips.append(address)
-    if not ips:
+            addresses[text] = address
+    if not addresses:
         return None
+    ips = tuple(addresses.values())
     endpoint = Endpoint(
         labels=meta.labels,
         namespace=meta.namespace,
         name=meta.name,
-        ips=tuple(dict.fromkeys(ips)),
+        ips=ips if len(ips) == 1 else tuple(dict.fromkeys(ips)),
         service_account=account,
         named_ports=tuple(ports),
         kind="WorkloadEndpoint",
