@@ -295,7 +295,34 @@ def report(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], n_flows: int)
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in table)
+    lines.extend(targets(rows))
     print("\n".join(lines))
+
+
+def targets(rows: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """The targets of the large cluster (and the medium matrix), met or not, in this run."""
+    by_size = {size: (load, speed) for size, load, speed in rows}
+    checks: list[tuple[str, str, bool]] = []
+    if "large" in by_size:
+        load, speed = by_size["large"]
+        checks += [
+            ("compiled batch (evaluate_many) >= 50 M flows/s", f"{speed.get('batch_cython_per_s', 0) / 1e6:.1f} M/s", speed.get("batch_cython_per_s", 0) >= 50e6),
+            ("compiled kernel alone >= 50 M flows/s", f"{speed.get('kernel_cython_per_s', 0) / 1e6:.1f} M/s", speed.get("kernel_cython_per_s", 0) >= 50e6),
+            ("single evaluate <= 1 us (median)", f"{speed.get('single_cython_s', speed['single_python_s']) * 1e6:.2f} us", speed.get("single_cython_s", speed["single_python_s"]) <= 1e-6),
+            ("pure-Python batch >= 1 M flows/s", f"{speed['batch_python_per_s'] / 1e6:.2f} M/s", speed["batch_python_per_s"] >= 1e6),
+            ("load + compile <= 5 s", f"{load['load_s'] + load['compile_s']:.2f} s", load["load_s"] + load["compile_s"] <= 5),
+            ("peak memory <= 150 MiB", f"{load['peak_mib']:.0f} MiB", load["peak_mib"] <= 150),
+            ("matrix, large <= 10 s", f"{speed.get('matrix_cython_s', speed['matrix_python_s']):.2f} s", speed.get("matrix_cython_s", speed["matrix_python_s"]) <= 10),
+        ]
+    if "medium" in by_size:
+        speed = by_size["medium"][1]
+        checks.append(("matrix, medium <= 1 s", f"{speed.get('matrix_cython_s', speed['matrix_python_s']):.2f} s", speed.get("matrix_cython_s", speed["matrix_python_s"]) <= 1))
+    if not checks:
+        return []
+    width = max(len(name) for name, _, _ in checks)
+    return ["", "targets (one run; the machine is shared, so read medians of several runs):"] + [
+        f"  {'met ' if ok else 'MISS'}  {name.ljust(width)}  {value}" for name, value, ok in checks
+    ]
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from .verdict import Decision, Reason, RuleRef
 if TYPE_CHECKING:
     from .policyset import PolicySet
 
-__all__ = ["Compiled", "compile_policyset", "flow_key", "source_key", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
+__all__ = ["Compiled", "compile_policyset", "flow_key", "source_key", "key_class_map", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
 
 FALLBACK = -1  #: outcome: decide this flow with the reference evaluator
 NONE = -2  #: outcome: no policed endpoint on this side
@@ -1270,6 +1270,28 @@ def _named_iv(pairs: frozenset[tuple[int, int]], protocol: int | None) -> Interv
         want = protocol if protocol in (17, 132) else 6
         chosen = frozenset(p for p in pairs if p[0] == want)
     return _pairs_iv(chosen)
+
+
+def key_class_map(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A direct map from flow keys to key classes (``starts`` sorted, ``starts[0] == 0``):
+    per protocol ``p``, ``(offset, last)`` with ``last`` the highest position in the
+    protocol's block where a class starts, and ``classes[offset + min(key & 0x1FFFF,
+    last)]`` the class of a key of protocol ``p``. Classes above 65535 do not fit."""
+    if len(starts) > 1 << 16:
+        raise TooLarge(f"{len(starts)} key classes")
+    starts = np.asarray(starts, np.int64)
+    blocks = starts >> KEY_BITS
+    layout = np.zeros((256, 2), np.int64)  # [offset, last]
+    parts = []
+    size = 0
+    for protocol in range(256):
+        inside = starts[blocks == protocol] - (protocol << KEY_BITS)
+        last = int(inside.max()) if len(inside) else 0
+        keys = (protocol << KEY_BITS) + np.arange(last + 1, dtype=np.int64)
+        parts.append(np.searchsorted(starts, keys, side="right") - 1)
+        layout[protocol] = (size, last)
+        size += last + 1
+    return layout, np.concatenate(parts).astype(np.uint16)
 
 
 def _build_hash(out: Compiled) -> None:

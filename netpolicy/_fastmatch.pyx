@@ -7,6 +7,8 @@ in bounds before the loops below read without checks.
 """
 
 import numpy as np
+
+from ._compile import KEY_BITS, key_class_map
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 __all__ = ["Matcher", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
@@ -19,6 +21,8 @@ cdef enum:
     _FALLBACK = -1
     _NONE = -2
     _BLOCK = 64  # flows decided together, stage by stage
+    _KEY_BITS = 17  # as in _compile
+    _KEY_LIMIT = 256 << 17
 
 cdef extern from *:
     """
@@ -42,6 +46,17 @@ cdef inline int64_t _class(const uint32_t* starts, int64_t n, uint32_t key) noex
     return base
 
 
+cdef inline int64_t _key_class(const int64_t* layout, const uint16_t* classes, int64_t n, uint32_t key) noexcept nogil:
+    """The class of ``key`` by the direct map of ``_compile.key_class_map`` (``n``
+    classes in all; a key past every protocol is in the last)."""
+    if key >= _KEY_LIMIT:
+        return n - 1
+    cdef int64_t protocol = key >> _KEY_BITS
+    cdef int64_t sub = key & ((1 << _KEY_BITS) - 1)
+    cdef int64_t last = layout[2 * protocol + 1]
+    return classes[layout[2 * protocol] + (sub if sub < last else last)]
+
+
 cdef class Matcher:
     """Decides flows on the tables of one compiled PolicySet."""
 
@@ -54,6 +69,10 @@ cdef class Matcher:
     cdef const uint16_t[::1] rows16
     cdef const int32_t[::1] groups
     cdef const uint32_t[::1] key_starts
+    cdef const int64_t[::1] key_layout  # key -> key class, see _compile.key_class_map
+    cdef const uint16_t[::1] key_classes
+    cdef const int64_t[::1] skey_layout
+    cdef const uint16_t[::1] skey_classes
     cdef const int32_t[::1] tables
     cdef const uint32_t[::1] skey_starts
     cdef const int32_t[::1] stables
@@ -108,6 +127,10 @@ cdef class Matcher:
             )
         rec[:, 5] = c.v4_peer[0]
         rec[:, 6] = c.v4_peer[1]
+        if KEY_BITS != 17:
+            raise ValueError("compiled tables use another key layout")
+        key_layout, key_classes = key_class_map(c.key_starts)
+        skey_layout, skey_classes = key_class_map(c.skey_starts)
         code_of = np.concatenate([np.array([1, 2], np.uint8), np.asarray(c.out_allow, np.uint8)])
         loc = np.stack([np.asarray(c.loc_row, np.int64), np.asarray(c.loc_tab, np.int64)], axis=1)
         arrays = dict(
@@ -120,6 +143,10 @@ cdef class Matcher:
             rows16=np.ascontiguousarray(c.rows16, np.uint16),
             groups=np.ascontiguousarray(groups, np.int32),
             key_starts=np.ascontiguousarray(c.key_starts, np.uint32),
+            key_layout=np.ascontiguousarray(key_layout.reshape(-1), np.int64),
+            key_classes=np.ascontiguousarray(key_classes, np.uint16),
+            skey_layout=np.ascontiguousarray(skey_layout.reshape(-1), np.int64),
+            skey_classes=np.ascontiguousarray(skey_classes, np.uint16),
             tables=np.ascontiguousarray(tables, np.int32),
             skey_starts=np.ascontiguousarray(c.skey_starts, np.uint32),
             stables=np.ascontiguousarray(c.stables, np.int32),
@@ -136,6 +163,10 @@ cdef class Matcher:
         self.rows16 = arrays["rows16"]
         self.groups = arrays["groups"]
         self.key_starts = arrays["key_starts"]
+        self.key_layout = arrays["key_layout"]
+        self.key_classes = arrays["key_classes"]
+        self.skey_layout = arrays["skey_layout"]
+        self.skey_classes = arrays["skey_classes"]
         self.tables = arrays["tables"]
         self.skey_starts = arrays["skey_starts"]
         self.stables = arrays["stables"]
@@ -177,7 +208,7 @@ cdef class Matcher:
 
     cdef inline int32_t _secondary(self, int32_t found, uint32_t skey) noexcept nogil:
         """The outcome of secondary table ``-3 - found`` (a source-port table)."""
-        return self.stables[(-3 - <int64_t>found) * self.n_skeys + _class(&self.skey_starts[0], self.n_skeys, skey)]
+        return self.stables[(-3 - <int64_t>found) * self.n_skeys + _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skey)]
 
     cdef inline int32_t _table_outcome(self, int64_t table, int64_t kc, uint32_t skey) noexcept nogil:
         cdef int32_t found = self.tables[table * self.n_keys + kc]
@@ -211,7 +242,7 @@ cdef class Matcher:
     cdef inline uint8_t _one(self, int32_t le, int32_t ps, int32_t li, int32_t pd, uint32_t key, uint32_t skey,
                              int32_t* e_out, int32_t* i_out) noexcept nogil:
         cdef int32_t e, i
-        cdef int64_t kc = _class(&self.key_starts[0], self.n_keys, key)
+        cdef int64_t kc = _key_class(&self.key_layout[0], &self.key_classes[0], self.n_keys, key)
         if le >= 0:
             e = self._side(le, pd, kc, skey)
         elif le == -1:
@@ -240,7 +271,7 @@ cdef class Matcher:
             e_out[0] = _NONE  # an endpoint to itself: allowed without evaluation
             i_out[0] = _NONE
             return 1
-        kc = _class(&self.key_starts[0], self.n_keys, key)
+        kc = _key_class(&self.key_layout[0], &self.key_classes[0], self.n_keys, key)
         e = self._rec_side(s[1], s[2], d[5], kc, skey)
         i = self._rec_side(d[3], d[4], s[6], kc, skey)
         e_out[0] = e
@@ -250,62 +281,84 @@ cdef class Matcher:
     cdef void _block(self, const uint32_t* src, const uint32_t* dst, const uint32_t* keys, const uint32_t* skeys,
                      uint8_t* code, int32_t* eg, int32_t* ing, Py_ssize_t m) noexcept nogil:
         """Decides ``m`` <= _BLOCK flows in stages, each over the whole block, so that the
-        memory reads of different flows overlap instead of waiting on one another."""
+        memory reads of different flows overlap instead of waiting on one another. The
+        tables are read through local pointers, which the outputs cannot alias."""
+        cdef const uint64_t* hash = &self.hash[0]
+        cdef const int32_t* rec = &self.rec[0]
+        cdef const uint8_t* rows8 = &self.rows8[0]
+        cdef const uint16_t* rows16 = &self.rows16[0]
+        cdef const int32_t* groups = &self.groups[0]
+        cdef const int32_t* tables = &self.tables[0]
+        cdef const int32_t* stables = &self.stables[0]
+        cdef const uint8_t* code_of = &self.code_of[0]
+        cdef int64_t n_keys = self.n_keys
+        cdef const int64_t* key_layout = &self.key_layout[0]
+        cdef const uint16_t* key_classes = &self.key_classes[0]
         cdef const int32_t* s[_BLOCK]
         cdef const int32_t* d[_BLOCK]
         cdef int64_t at_e[_BLOCK]
         cdef int64_t at_i[_BLOCK]
         cdef int64_t kc[_BLOCK]
+        cdef int32_t out_e[_BLOCK]
+        cdef int32_t out_i[_BLOCK]
         cdef Py_ssize_t j
         cdef int64_t group, skc
         cdef int32_t e, i
+        cdef uint8_t ce, ci
         for j in range(m):
             at_e[j] = self._slot(src[j])
             at_i[j] = self._slot(dst[j])
-            _prefetch(&self.hash[at_e[j]])
-            _prefetch(&self.hash[at_i[j]])
+            _prefetch(&hash[at_e[j]])
+            _prefetch(&hash[at_i[j]])
         for j in range(m):
-            s[j] = &self.rec[8 * self._find_from(src[j], <uint32_t>at_e[j])]
-            d[j] = &self.rec[8 * self._find_from(dst[j], <uint32_t>at_i[j])]
+            s[j] = &rec[8 * self._find_from(src[j], <uint32_t>at_e[j])]
+            d[j] = &rec[8 * self._find_from(dst[j], <uint32_t>at_i[j])]
             _prefetch(s[j])
             _prefetch(d[j])
         for j in range(m):
-            kc[j] = _class(&self.key_starts[0], self.n_keys, keys[j])
+            kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
             at_e[j] = s[j][1] + <int64_t>d[j][5] if s[j][1] >= 0 else s[j][1] - <int64_t>d[j][5]
             at_i[j] = d[j][3] + <int64_t>s[j][6] if d[j][3] >= 0 else d[j][3] - <int64_t>s[j][6]
-            _prefetch(&self.rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&self.rows16[-1 - at_e[j]])
-            _prefetch(&self.rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&self.rows16[-1 - at_i[j]])
+            _prefetch(&rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&rows16[-1 - at_e[j]])
+            _prefetch(&rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&rows16[-1 - at_i[j]])
         for j in range(m):
-            group = self.rows8[at_e[j]] if at_e[j] >= 0 else self.rows16[-1 - at_e[j]]
-            at_e[j] = self.groups[s[j][2] + group] * self.n_keys + kc[j]
-            group = self.rows8[at_i[j]] if at_i[j] >= 0 else self.rows16[-1 - at_i[j]]
-            at_i[j] = self.groups[d[j][4] + group] * self.n_keys + kc[j]
-            _prefetch(&self.tables[at_e[j]])
-            _prefetch(&self.tables[at_i[j]])
+            group = rows8[at_e[j]] if at_e[j] >= 0 else rows16[-1 - at_e[j]]
+            at_e[j] = groups[s[j][2] + group] * n_keys + kc[j]
+            group = rows8[at_i[j]] if at_i[j] >= 0 else rows16[-1 - at_i[j]]
+            at_i[j] = groups[d[j][4] + group] * n_keys + kc[j]
+            _prefetch(&tables[at_e[j]])
+            _prefetch(&tables[at_i[j]])
         for j in range(m):
-            e = self.tables[at_e[j]]
-            i = self.tables[at_i[j]]
+            e = tables[at_e[j]]
+            i = tables[at_i[j]]
             if e <= -3 or i <= -3:  # source-port tables: read them in a last stage
-                skc = _class(&self.skey_starts[0], self.n_skeys, skeys[j])
+                skc = _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skeys[j])
                 if e <= -3:
                     at_e[j] = (-3 - <int64_t>e) * self.n_skeys + skc
-                    _prefetch(&self.stables[at_e[j]])
+                    _prefetch(&stables[at_e[j]])
                 if i <= -3:
                     at_i[j] = (-3 - <int64_t>i) * self.n_skeys + skc
-                    _prefetch(&self.stables[at_i[j]])
+                    _prefetch(&stables[at_i[j]])
             if s[j][0] >= 0 and s[j][0] == d[j][0]:
                 e = _NONE  # an endpoint to itself: allowed without evaluation
                 i = _NONE
-            eg[j] = e
-            ing[j] = i
+            out_e[j] = e
+            out_i[j] = i
         for j in range(m):
-            e = eg[j]
-            i = ing[j]
+            e = out_e[j]
+            i = out_i[j]
             if e <= -3:
-                e = eg[j] = self.stables[at_e[j]]
+                e = stables[at_e[j]]
             if i <= -3:
-                i = ing[j] = self.stables[at_i[j]]
-            code[j] = self._code(e, i)
+                i = stables[at_i[j]]
+            out_e[j] = e
+            out_i[j] = i
+        for j in range(m):
+            ce = code_of[out_e[j] + 2]
+            ci = code_of[out_i[j] + 2]
+            code[j] = 2 if (ce | ci) >= 2 else ce & ci
+            eg[j] = out_e[j]
+            ing[j] = out_i[j]
 
     def decide_v4(self, const uint32_t[::1] src, const uint32_t[::1] dst, const uint32_t[::1] keys,
                   const uint32_t[::1] skeys, uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
@@ -344,7 +397,7 @@ cdef class Matcher:
                 raise ValueError("class out of range")
         with nogil:
             for k in range(m):
-                out[k] = self._side(local[k], peer[k], _class(&self.key_starts[0], self.n_keys, keys[k]), skeys[k])
+                out[k] = self._side(local[k], peer[k], _key_class(&self.key_layout[0], &self.key_classes[0], self.n_keys, keys[k]), skeys[k])
 
     cpdef tuple decide_one_v4(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey):
         """One IPv4 flow: (code, egress outcome, ingress outcome)."""

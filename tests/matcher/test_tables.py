@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from hypothesis import given
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 
 import netpolicy
 from netpolicy import _compile
-from netpolicy._compile import compile_policyset
+from netpolicy._compile import KEY_BITS, compile_policyset, key_class_map
 from netpolicy import Flow
 from netpolicy.evaluate import evaluate as reference
 
@@ -125,3 +127,13 @@ def test_profiles_alike_in_content_keep_their_own_names(make_engine: Any) -> Non
     assert named >= {"first", "second"}
     result = engine.evaluate_many(flows)
     assert result.allowed.tolist() == [reference(ps, f).allowed for f in flows]
+
+
+@given(st.lists(st.integers(1, (256 << KEY_BITS) - 1), max_size=40), st.lists(st.integers(0, (256 << KEY_BITS) - 1), min_size=1, max_size=50))
+def test_key_class_map_equals_a_search(boundaries: list[int], keys: list[int]) -> None:
+    starts = np.array(sorted({0, *boundaries}), np.uint32)
+    layout, classes = key_class_map(starts)
+    for key in keys:
+        protocol, sub = key >> KEY_BITS, key & ((1 << KEY_BITS) - 1)
+        offset, last = layout[protocol]
+        assert classes[offset + min(sub, last)] == np.searchsorted(starts, key, side="right") - 1
