@@ -314,8 +314,8 @@ class BatchResult:
     def __init__(self, engine: Engine, cols: _Columns, code: np.ndarray, eg: np.ndarray, ing: np.ndarray) -> None:
         self._engine = engine
         self._cols = cols
-        self.action = np.where(code == 1, ACTION_ALLOW, ACTION_DENY).astype(np.uint8)
         self.allowed = code == 1
+        self.action = self.allowed.view(np.uint8).copy()  # ACTION_ALLOW is 1, ACTION_DENY 0
         self.egress_decision = eg
         self.ingress_decision = ing
 
