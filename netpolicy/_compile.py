@@ -420,6 +420,8 @@ class _Compiler:
         self._rows_by_content: dict[tuple[int, str, bytes], np.ndarray] = {}  # by a digest of the content
         self._row_top: dict[int, int] = {}
         self._row_ids: dict[tuple[bool, bytes], int] = {}
+        self._rule_ids: dict[int, int] = {}
+        self._rule_contents: dict[Rule, int] = {}
         self._rows8: list[np.ndarray] = []
         self._rows16: list[np.ndarray] = []
         self._rows_len = [0, 0]  # [8-bit, 16-bit] row store sizes
@@ -768,10 +770,11 @@ class _Compiler:
                 if sid is None:
                     sid = sigma_ids[key] = len(sigma_relative)
                     present = [(name, profile) for name, profile in profiles if profile is not None]
-                    relative = (applying, tuple(profile.rules(direction) for _, profile in present))
+                    slots = tuple(profile.rules(direction) for _, profile in present)
+                    relative = (applying, tuple(tuple(self._rule_id(rule) for rule in rules) for rules in slots))
                     rid = relative_ids.setdefault(relative, len(relative_ids))
                     if rid == len(relatives):
-                        relatives.append(relative)
+                        relatives.append((applying, slots))
                     sigma_relative.append(rid)
                     sigma_names.append(tuple(name for name, _ in present))
                 ep_sigma[eid] = sid
@@ -966,6 +969,14 @@ class _Compiler:
             found = self._row_ids[key] = -1 - offset if wide else offset
         return found
 
+    def _rule_id(self, rule: Rule) -> int:
+        """A number per distinct rule content (rules are hashed once per object)."""
+        found = self._rule_ids.get(id(rule))
+        if found is None:
+            found = self._rule_ids[id(rule)] = self._rule_contents.setdefault(rule, len(self._rule_contents))
+            self._keep.append(rule)  # its id stays its own
+        return found
+
     def _idents(self, rules: list[tuple[Any, ...]]) -> list[Any]:
         """Per entry of a signature, a key naming it across signatures (cached like
         :meth:`_structure`): a policy rule by (policy, rule index), a profile rule by
@@ -979,7 +990,7 @@ class _Compiler:
                 if layer == "policy":
                     ident: Any = ("r", owner, r_index)
                 elif layer == "profile":
-                    ident = ("p", owner, r_index, rule)
+                    ident = ("p", owner, r_index, self._rule_id(rule))
                 elif layer == "tier-end":
                     ident = ("T", tier_name)
                 else:
