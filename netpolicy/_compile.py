@@ -917,11 +917,12 @@ class _Compiler:
             peer_values = [[] for _ in range(len(first))]
         # peers that reach the same table form one group, numbered by first peer: local
         # classes that split their peers alike share one row
+        # live entries and tier/profile ends in rule order: (position, live index or -1)
+        merged = sorted([(pos, n) for n, (pos, _, _, _) in enumerate(live)] + [(pos, -1) for pos in structure])
         group_of: dict[int, int] = {}
         labels: list[int] = []
         for values in peer_values:
-            column = tuple((pos, lval, v) for (pos, lval, _, _), v in zip(live, values) if v != 0)
-            tid = self._table(rules, idents, structure, column, direction, egress)
+            tid = self._table(rules, idents, merged, live, values, direction, egress)
             labels.append(group_of.setdefault(tid, len(group_of)))
         row = np.array(labels, np.int32)[inverse]
         return self._row_id(row, len(group_of)), list(group_of)
@@ -1010,19 +1011,22 @@ class _Compiler:
         return info
 
     def _table(
-        self, rules: list[tuple[Any, ...]], idents: list[Any], structure: list[int],
-        column: tuple[tuple[int, int, int], ...], direction: Direction, egress: bool,
+        self, rules: list[tuple[Any, ...]], idents: list[Any], merged: list[tuple[int, int]],
+        live: list[tuple[int, int, np.ndarray, int]], values: list[int], direction: Direction, egress: bool,
     ) -> int:
-        # The table depends only on the column's entries and the structure around them, up
-        # to the first end of a tier that denies by default with no Pass rule in the
-        # column before it: nothing reaches past it (every key is decided there).
-        values = {pos: (lval, pval) for pos, lval, pval in column}
+        """The table of the peers whose live entries take ``values`` (peer side values)."""
+        # The table depends only on the entries that match these peers and the structure
+        # around them, up to the first end of a tier that denies by default with no Pass
+        # rule matching before it: nothing reaches past it (every key is decided there).
         parts: list[Any] = []
         kept: list[tuple[int, int, int]] = []
         pass_seen = False
-        for pos in sorted([*values, *structure]):
-            if pos in values:
-                lval, pval = values[pos]
+        for pos, n in merged:
+            if n >= 0:
+                pval = values[n]
+                if pval == 0:
+                    continue
+                lval = live[n][1]
                 parts.append((idents[pos], lval, pval))
                 kept.append((pos, lval, pval))
                 if rules[pos][1].action is Action.PASS:
