@@ -206,7 +206,6 @@ class Compiled:
         self.endpoint_ids: dict[str, int] = {}
         self.verdict_by_reference = np.zeros(0, np.bool_)  # staged policies apply: pending
         self.all_fallback = False  # host endpoints present: every flow goes to the reference
-        self.endpoint_local = np.zeros((2, 0), np.int32)  # only meaningful per address
 
     @property
     def n_tables(self) -> int:

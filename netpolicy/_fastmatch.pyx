@@ -261,10 +261,12 @@ cdef class Matcher:
 
     cdef inline uint8_t _flow(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey,
                               int32_t* e_out, int32_t* i_out) noexcept nogil:
-        # record: endpoint, egress row, egress groups, ingress row, ingress groups,
-        # peer class as an egress destination, peer class as an ingress source
-        cdef const int32_t* s = &self.rec[8 * self._find(src)]
-        cdef const int32_t* d = &self.rec[8 * self._find(dst)]
+        return self._records(&self.rec[8 * self._find(src)], &self.rec[8 * self._find(dst)], key, skey, e_out, i_out)
+
+    cdef inline uint8_t _records(self, const int32_t* s, const int32_t* d, uint32_t key, uint32_t skey,
+                                 int32_t* e_out, int32_t* i_out) noexcept nogil:
+        """One flow from its sides' records: endpoint, egress row, egress groups, ingress
+        row, ingress groups, peer class as an egress destination, as an ingress source."""
         cdef int64_t kc
         cdef int32_t e, i
         if s[0] >= 0 and s[0] == d[0]:
@@ -404,6 +406,16 @@ cdef class Matcher:
         cdef int32_t e, i
         cdef uint8_t c = self._flow(src, dst, key, skey, &e, &i)
         return (c, e, i)
+
+    cpdef tuple decide_one_v4_owners(self, uint32_t src, uint32_t dst, uint32_t key, uint32_t skey):
+        """One IPv4 flow: (code, egress outcome, ingress outcome, source endpoint,
+        destination endpoint); an endpoint is its index, -1 for none, -3 for an address
+        several endpoints share."""
+        cdef int32_t e, i
+        cdef const int32_t* s = &self.rec[8 * self._find(src)]
+        cdef const int32_t* d = &self.rec[8 * self._find(dst)]
+        cdef uint8_t c = self._records(s, d, key, skey, &e, &i)
+        return (c, e, i, s[0], d[0])
 
     def decide_classes(self, int32_t local_e, int32_t peer_s, int32_t local_i, int32_t peer_d, uint32_t key, uint32_t skey):
         """One flow given its classes: the source's egress local class and ingress peer

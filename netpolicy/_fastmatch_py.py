@@ -172,6 +172,13 @@ class Matcher:
             self._l_local_e[si], self._l_peer_i[si], self._l_local_i[di], self._l_peer_e[di], key, skey
         )
 
+    def decide_one_v4_owners(self, src: int, dst: int, key: int, skey: int) -> tuple[int, int, int, int, int]:
+        """One IPv4 flow: (code, egress outcome, ingress outcome, source endpoint,
+        destination endpoint); an endpoint is its index, -1 for none, -3 for an address
+        several endpoints share."""
+        code, e, i = self.decide_one_v4(src, dst, key, skey)
+        return code, e, i, self._l_ep[self._find(src)], self._l_ep[self._find(dst)]
+
     def decide_classes(
         self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int, skey: int
     ) -> tuple[int, int, int]:

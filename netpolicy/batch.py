@@ -66,13 +66,15 @@ class Engine:
         # each endpoint's outcomes by id, built on first use (their Decisions name it)
         tables = (self.decisions, self.logged, self.allows, [0])
         self._outcomes: list[_Outcomes] = [_Outcomes(tables, endpoint.key) for endpoint in c.endpoints]
-        # Engine.evaluate's IPv4 fast path: an address's endpoint as its _Outcomes, or None
-        # where the reference decides (the endpoint's verdicts have a pending part; an
-        # address shared by endpoints, whose flows the tables leave to it anyway)
-        self._owner4: dict[int, _Outcomes | None] = {
-            value: None if eid < 0 or self.by_reference[eid] else self._outcomes[eid] for value, eid in self.owner4.items()
-        }
-        self._decide_v4 = self.matcher.decide_one_v4
+        # Engine.evaluate's IPv4 fast path: the matcher names each side's endpoint (its
+        # index, -1 for none, -3 for an address endpoints share); by that index, its
+        # _Outcomes, or None where the reference decides (the endpoint's verdicts have a
+        # pending part; a shared address, whose flows the tables leave to it anyway)
+        self._owners: list[_Outcomes | None] = [
+            None if self.by_reference[eid] else outcomes for eid, outcomes in enumerate(self._outcomes)
+        ]
+        self._owners += [None, None, _EXTERNAL]  # indexes -3 (shared), -2 (unused), -1 (none)
+        self._decide_v4 = self.matcher.decide_one_v4_owners
 
     @property
     def ps(self) -> PolicySet:
@@ -165,11 +167,10 @@ class Engine:
                 else:
                     code_ = flow.icmp_code
                     key = high | ((icmp_type + 1) * 257 + (0 if code_ is None else code_ + 1))
-                code, e, i = self._decide_v4(s, d, key, high | (flow.src_port or 0))
+                code, e, i, sep, dep = self._decide_v4(s, d, key, high | (flow.src_port or 0))
                 if code != 2:
-                    owner4 = self._owner4
-                    src_outcomes = owner4.get(s, _EXTERNAL)
-                    dst_outcomes = owner4.get(d, _EXTERNAL)
+                    src_outcomes = self._owners[sep]
+                    dst_outcomes = self._owners[dep]
                     if src_outcomes is not None and dst_outcomes is not None:
                         egress: Decision | None
                         ingress: Decision | None
@@ -296,7 +297,7 @@ class _Outcomes(dict[int, tuple[Decision, tuple[RuleRef, ...], bool]]):
         return found
 
 
-_EXTERNAL = _Outcomes.__new__(_Outcomes)  # Engine._owner4: an address of no endpoint
+_EXTERNAL = _Outcomes.__new__(_Outcomes)  # Engine._owners: an address of no endpoint
 _KEPT_MAX = 1_000_000  # outcomes kept by all of an engine's _Outcomes together
 _new = object.__new__
 

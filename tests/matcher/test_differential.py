@@ -76,6 +76,12 @@ def test_twins_agree_on_raw_addresses(both_twins: list[Any], data: st.DataObject
         engine.matcher.decide_v4(src, dst, keys, skeys, code, eg, ing)
         singles = [tuple(engine.matcher.decide_one_v4(int(s), int(d), int(k), int(sk))) for s, d, k, sk in zip(src, dst, keys, skeys)]
         assert singles == list(zip(code.tolist(), eg.tolist(), ing.tolist()))
+        # the same, naming each side's endpoint as the address arrays do
+        owners = [engine.matcher.decide_one_v4_owners(int(s), int(d), int(k), int(sk)) for s, d, k, sk in zip(src, dst, keys, skeys)]
+        where = np.searchsorted(compiled.v4_starts, np.concatenate([src, dst]), side="right") - 1
+        endpoints = compiled.v4_endpoint[where].tolist()
+        assert [o[:3] for o in owners] == singles
+        assert [o[3:] for o in owners] == list(zip(endpoints[:n], endpoints[n:]))
         results.append((code.tolist(), eg.tolist(), ing.tolist()))
     assert all(r == results[0] for r in results)
 
