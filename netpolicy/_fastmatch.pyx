@@ -23,6 +23,7 @@ cdef enum:
     _BLOCK = 64  # flows decided together, stage by stage
     _KEY_BITS = 17  # as in _compile
     _KEY_LIMIT = 256 << 17
+    _PORT_MASK = (1 << 17) - 1
 
 cdef extern from *:
     """
@@ -305,6 +306,7 @@ cdef class Matcher:
         cdef int32_t out_i[_BLOCK]
         cdef Py_ssize_t j
         cdef int64_t group, skc
+        cdef uint32_t skey
         cdef int32_t e, i
         cdef uint8_t ce, ci
         for j in range(m):
@@ -334,7 +336,8 @@ cdef class Matcher:
             e = tables[at_e[j]]
             i = tables[at_i[j]]
             if e <= -3 or i <= -3:  # source-port tables: read them in a last stage
-                skc = _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skeys[j])
+                skey = skeys[j] if skeys != NULL else keys[j] & ~_PORT_MASK  # no source ports: none
+                skc = _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skey)
                 if e <= -3:
                     at_e[j] = (-3 - <int64_t>e) * self.n_skeys + skc
                     _prefetch(&stables[at_e[j]])
@@ -364,19 +367,21 @@ cdef class Matcher:
 
     def decide_v4(self, const uint32_t[::1] src, const uint32_t[::1] dst, const uint32_t[::1] keys,
                   const uint32_t[::1] skeys, uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
-        """Decides ``len(src)`` IPv4 flows into ``code``, ``eg`` and ``ing``; releases the GIL."""
+        """Decides ``len(src)`` IPv4 flows into ``code``, ``eg`` and ``ing``; releases the
+        GIL. ``skeys`` None: no flow has a source port."""
         cdef Py_ssize_t m = src.shape[0], k
-        if (dst.shape[0] != m or keys.shape[0] != m or skeys.shape[0] != m or code.shape[0] != m
+        if (dst.shape[0] != m or keys.shape[0] != m or (skeys is not None and skeys.shape[0] != m) or code.shape[0] != m
                 or eg.shape[0] != m or ing.shape[0] != m):
             raise ValueError("all arrays must have the same length")
         if m == 0:
             return
         cdef Py_ssize_t size = _BLOCK
+        cdef bint has_skeys = skeys is not None
         k = 0
         with nogil:
             while k < m:
                 size = min(size, m - k)
-                self._block(&src[k], &dst[k], &keys[k], &skeys[k], &code[k], &eg[k], &ing[k], size)
+                self._block(&src[k], &dst[k], &keys[k], &skeys[k] if has_skeys else NULL, &code[k], &eg[k], &ing[k], size)
                 k += size
 
     def decide_side(self, const int32_t[::1] local, const int32_t[::1] peer, const uint32_t[::1] keys,

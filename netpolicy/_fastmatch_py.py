@@ -92,12 +92,14 @@ class Matcher:
         return found
 
     def decide_v4(
-        self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, skeys: np.ndarray,
+        self, src: np.ndarray, dst: np.ndarray, keys: np.ndarray, skeys: np.ndarray | None,
         code: np.ndarray, eg: np.ndarray, ing: np.ndarray,
     ) -> None:
         """Decides ``len(src)`` IPv4 flows (uint32 addresses, uint32 keys and source
-        keys) into ``code`` (uint8), ``eg`` and ``ing`` (int32)."""
+        keys, or None for no source ports) into ``code`` (uint8), ``eg`` and ``ing`` (int32)."""
         m = len(src)
+        if skeys is None:  # no flow has a source port
+            skeys = keys & np.uint32(~((1 << 17) - 1) & 0xFFFFFFFF)
         if any(len(a) != m for a in (dst, keys, skeys, code, eg, ing)):
             raise ValueError("all arrays must have the same length")
         si = np.searchsorted(self._starts, src, side="right") - 1

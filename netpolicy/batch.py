@@ -35,6 +35,7 @@ ACTION_DENY = 0  #: action code of a denied flow
 ACTION_ALLOW = 1  #: action code of an allowed flow
 COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
 _PORTED = (6, 17, 132, 136)  # protocols with ports
+_SUB_MASK = (1 << KEY_BITS) - 1  # the port / ICMP part of a key
 _ICMP = (1, 58)
 _V4_LIMIT = 1 << 32
 _V4 = ipaddress.IPv4Address
@@ -257,7 +258,7 @@ class Engine:
             i4 = np.empty(len(idx), np.int32)
             self.matcher.decide_v4(
                 np.ascontiguousarray(cols.src4[idx]), np.ascontiguousarray(cols.dst4[idx]),
-                np.ascontiguousarray(cols.key[idx]), np.ascontiguousarray(cols.skey[idx]), c4, e4, i4,
+                np.ascontiguousarray(cols.key[idx]), None if cols.skey is None else np.ascontiguousarray(cols.skey[idx]), c4, e4, i4,
             )
             code[idx], eg[idx], ing[idx] = c4, e4, i4
             for k in np.flatnonzero(~v4).tolist():
@@ -265,7 +266,7 @@ class Engine:
                 if s is None or d is None or s[0] != d[0]:
                     code[k], eg[k], ing[k] = 2, FALLBACK, FALLBACK
                 else:
-                    code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]), int(cols.skey[k]))
+                    code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]), cols.source_key(k))
         result = BatchResult(self, cols, code, eg, ing)
         for k in np.flatnonzero(code == 2).tolist():
             verdict = self.reference(cols.flow(k))
@@ -351,10 +352,16 @@ class _Columns:
         self.src4 = np.zeros(0, np.uint32)
         self.dst4 = np.zeros(0, np.uint32)
         self.key = np.zeros(0, np.uint32)
-        self.skey = np.zeros(0, np.uint32)
+        self.skey: np.ndarray | None = np.zeros(0, np.uint32)  # None: no source ports
         self.v4 = np.zeros(0, np.bool_)
         self.other: dict[int, tuple[Any, Any]] = {}
         self.flow: Callable[[int], Flow] = lambda k: Flow("0.0.0.0", "0.0.0.0")
+
+    def source_key(self, k: int) -> int:
+        """Flow ``k``'s source key (see ``_compile.source_key``)."""
+        if self.skey is None:
+            return int(self.key[k]) & ~_SUB_MASK
+        return int(self.skey[k])
 
 
 def _columns(engine: Engine, flows: Any) -> _Columns:
@@ -408,8 +415,9 @@ def _any_of(column: np.ndarray, numbers: tuple[int, ...]) -> np.ndarray:
 
 
 def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> tuple[np.ndarray, np.ndarray]:
-    """An integer column as int32 and its 'given' mask: in an integer column ``absent``
-    (``low - 1``) means no value, in an object column None does."""
+    """An integer column (uint16 where ``absent`` is 0, else int16) and its 'given' mask:
+    in an integer column ``absent`` (``low - 1``) means no value, in an object column None
+    does."""
     arr = _as_array(name, values, n)
     if arr.dtype == object:
         given = np.array([v is not None for v in arr.tolist()], np.bool_)
@@ -419,7 +427,7 @@ def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int
         bad = given & ((wide < low) | (wide > high))
     elif arr.dtype.kind in "iu":
         if not n or (int(arr.min()) >= absent and int(arr.max()) <= high):  # the common case: one pass each
-            ints = arr.astype(np.int32)
+            ints = arr.astype(np.int16 if absent < 0 else np.uint16)
             return ints, ints != absent
         wide = arr.astype(np.int64)
         given = wide != absent
@@ -429,7 +437,7 @@ def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise PolicyError(f"{name} {wide[k]} (flow {k}) is outside {low}-{high}")
-    return np.where(given, wide, absent).astype(np.int32), given
+    return np.where(given, wide, absent).astype(np.int16 if absent < 0 else np.uint16), given
 
 
 def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
@@ -447,10 +455,10 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if proto_raw.dtype.kind in "iu":
             if n and (int(proto_raw.min()) < 1 or int(proto_raw.max()) > 255):
                 raise PolicyError("protocol numbers must be 1-255")
-            proto = proto_raw.astype(np.int32)
+            proto = proto_raw.astype(np.uint8)
         elif proto_raw.dtype.kind in "OUS":
             names: dict[Any, int] = {}
-            proto = np.empty(n, np.int32)
+            proto = np.empty(n, np.uint8)
             for k, value in enumerate(proto_raw.tolist()):
                 number = names.get(value)
                 if number is None:
@@ -461,12 +469,13 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         else:
             raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
     else:
-        proto = np.full(n, 6, np.int32)
+        proto = np.full(n, 6, np.uint8)
     none = np.zeros(n, np.bool_)
-    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.int32), none)
-    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.int32), none)
-    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int32), none)
-    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int32), none)
+    # ports as uint16 and ICMP fields as int16: small arrays are cheap to allocate
+    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.uint16), none)
+    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.uint16), none)
+    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int16), none)
+    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int16), none)
     # each given column must suit its flow's protocol
     for pair, numbers in ((("dst_port", "src_port"), _PORTED), (("icmp_type", "icmp_code"), _ICMP)):
         if not any(name in data for name in pair):
@@ -483,13 +492,18 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
     cols = _Columns()
     # key: protocol in the high bits, then the destination port (0 where absent), or the
     # ICMP type and code (see flow_key)
-    high = proto.astype(np.uint32)
-    high <<= np.uint32(KEY_BITS)
-    cols.key = high | dport.view(np.uint32)  # ports are 0-65535 here
+    key = proto.astype(np.uint32)
+    key <<= np.uint32(KEY_BITS)  # built in place: fresh arrays cost page faults
+    if "src_port" in data:
+        cols.skey = key | sport
+    else:
+        cols.skey = None  # the matcher takes the protocol from the key
+    key |= dport
     if "icmp_type" in data:
         at = np.flatnonzero(tgiven)
-        cols.key[at] = high[at] | ((itype[at] + 1) * 257 + np.where(cgiven[at], icode[at] + 1, 0)).astype(np.uint32)
-    cols.skey = high | sport.view(np.uint32) if "src_port" in data else high
+        icmp_sub = (itype[at].astype(np.int32) + 1) * 257 + np.where(cgiven[at], icode[at].astype(np.int32) + 1, 0)
+        key[at] = (key[at] & np.uint32(~_SUB_MASK & 0xFFFFFFFF)) | icmp_sub.astype(np.uint32)
+    cols.key = key
     cols.src4, src_other = _sides(engine, "src", src)
     cols.dst4, dst_other = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)
