@@ -77,6 +77,11 @@ class Engine:
         self._owners += [None, None, _EXTERNAL]  # indexes -3 (shared), -2 (unused), -1 (none)
         self._decide_v4 = self.matcher.decide_one_v4_owners
 
+    def use_matcher(self, matcher: type) -> None:
+        """Decides with another matcher twin from now on (benchmarks compare them)."""
+        self.matcher = matcher(self.compiled)
+        self._decide_v4 = self.matcher.decide_one_v4_owners
+
     @property
     def ps(self) -> PolicySet:
         ps = self._ps()

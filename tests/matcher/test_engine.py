@@ -11,6 +11,7 @@ import pytest
 
 import netpolicy
 from netpolicy import Flow, PolicyError
+from netpolicy.batch import Engine
 from netpolicy.evaluate import evaluate as reference
 
 from .cluster import MANIFESTS
@@ -163,3 +164,13 @@ spec:
     for flow in flows:
         assert outcome(engine.evaluate, flow) == outcome(lambda f: reference(ps, f), flow), flow
     assert any(reference(ps, f).allowed for f in flows)
+
+
+def test_use_matcher_switches_every_path(ps: Any, both_twins: list[Any]) -> None:
+    engine = Engine(ps, reference, both_twins[0])
+    for twin in both_twins:
+        engine.use_matcher(twin)
+        assert type(engine.matcher) is twin
+        flows = [f for f in all_flows() if not isinstance(outcome(engine.evaluate, f), tuple)][:300]
+        assert [engine.evaluate(f) for f in flows] == [reference(ps, f) for f in flows]
+        assert engine._decide_v4.__self__ is engine.matcher
