@@ -321,8 +321,8 @@ class BatchResult:
     def __init__(self, engine: Engine, cols: _Columns, code: np.ndarray, eg: np.ndarray, ing: np.ndarray) -> None:
         self._engine = engine
         self._cols = cols
+        self.action = code  # ACTION_DENY 0, ACTION_ALLOW 1; 2 (the reference decides) is set by evaluate_many
         self.allowed = code == 1
-        self.action = self.allowed.view(np.uint8).copy()  # ACTION_ALLOW is 1, ACTION_DENY 0
         self.egress_decision = eg
         self.ingress_decision = ing
 
@@ -505,17 +505,22 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         cols.skey = None  # the matcher takes the protocol from the key
     key |= dport
     if "icmp_type" in data:
-        at = np.flatnonzero(tgiven)
-        icmp_sub = (itype[at].astype(np.int32) + 1) * 257 + np.where(cgiven[at], icode[at].astype(np.int32) + 1, 0)
-        key[at] = (key[at] & np.uint32(~_SUB_MASK & 0xFFFFFFFF)) | icmp_sub.astype(np.uint32)
+        # (type + 1) * 257 + (code + 1): 0 where both are absent (-1), and ICMP flows have
+        # no port, so it is or-ed into every key
+        icmp_sub = itype.astype(np.int32)
+        icmp_sub += 1
+        icmp_sub *= 257
+        icmp_sub += icode
+        icmp_sub += 1
+        key |= icmp_sub.view(np.uint32)
     cols.key = key
     cols.src4, src_other = _sides(engine, "src", src)
     cols.dst4, dst_other = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)
-    for k in set(src_other) | set(dst_other):
-        v4[k] = False
+    others = sorted(set(src_other) | set(dst_other))
+    v4[others] = False
     # names and IPv6: resolved as the reference does
-    for k in np.flatnonzero(~v4).tolist():
+    for k in others:
         s = src_other.get(k, (4, int(cols.src4[k])))
         d = dst_other.get(k, (4, int(cols.dst4[k])))
         settled = engine.settle(s, d, int(proto[k]))
@@ -523,7 +528,8 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
             v4[k] = True
             cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
-    wrong = v4 & (proto == 58) if (proto == 58).any() else none
+    icmp6 = proto == 58
+    wrong = v4 & icmp6 if icmp6.any() else none
     if wrong.any():
         k = int(np.flatnonzero(wrong)[0])
         raise PolicyError(f"flow {k}: ICMPv6 needs IPv6 addresses")
