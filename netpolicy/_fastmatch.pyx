@@ -335,27 +335,16 @@ cdef class Matcher:
         for j in range(m):
             e = tables[at_e[j]]
             i = tables[at_i[j]]
-            if e <= -3 or i <= -3:  # source-port tables: read them in a last stage
+            if e <= -3 or i <= -3:  # source-port tables (small: read at once)
                 skey = skeys[j] if skeys != NULL else keys[j] & ~_PORT_MASK  # no source ports: none
                 skc = _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skey)
                 if e <= -3:
-                    at_e[j] = (-3 - <int64_t>e) * self.n_skeys + skc
-                    _prefetch(&stables[at_e[j]])
+                    e = stables[(-3 - <int64_t>e) * self.n_skeys + skc]
                 if i <= -3:
-                    at_i[j] = (-3 - <int64_t>i) * self.n_skeys + skc
-                    _prefetch(&stables[at_i[j]])
+                    i = stables[(-3 - <int64_t>i) * self.n_skeys + skc]
             if s[j][0] >= 0 and s[j][0] == d[j][0]:
                 e = _NONE  # an endpoint to itself: allowed without evaluation
                 i = _NONE
-            out_e[j] = e
-            out_i[j] = i
-        for j in range(m):
-            e = out_e[j]
-            i = out_i[j]
-            if e <= -3:
-                e = stables[at_e[j]]
-            if i <= -3:
-                i = stables[at_i[j]]
             out_e[j] = e
             out_i[j] = i
         for j in range(m):
