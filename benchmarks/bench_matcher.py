@@ -172,13 +172,14 @@ def measure_speed(size: str, n_flows: int, n_pure: int) -> dict[str, Any]:
     engine = Engine(ps, reference)
     out: dict[str, Any] = {"implementation": netpolicy.IMPLEMENTATION, "endpoints": len(ps.endpoints), "policies": len(ps.policies)}
     columns = make_flows(ps, n_flows)
-    twins = {"python": _fastmatch_py.Matcher}
-    try:
+    twins: dict[str, Any] = {}
+    try:  # the compiled twin first: the pure twin's large temporaries would slow what follows
         from netpolicy import _fastmatch
 
         twins["cython"] = _fastmatch.Matcher
     except ImportError:
         pass
+    twins["python"] = _fastmatch_py.Matcher
     sample = flow_objects(columns, 2000)
     expected = [reference(ps, f) for f in sample]
     for name, cls in twins.items():
