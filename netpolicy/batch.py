@@ -273,7 +273,8 @@ class Engine:
                 else:
                     code[k], eg[k], ing[k] = self.decide(s, d, int(cols.key[k]), cols.source_key(k))
         result = BatchResult(self, cols, code, eg, ing)
-        for k in np.flatnonzero(code == 2).tolist():
+        referred = np.flatnonzero(code == 2).tolist() if n and int(code.max()) == 2 else []
+        for k in referred:
             verdict = self.reference(cols.flow(k))
             result.action[k] = ACTION_ALLOW if verdict.allowed else ACTION_DENY
             result.allowed[k] = verdict.allowed
