@@ -476,12 +476,13 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
             raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
     else:
         proto = np.full(n, 6, np.uint8)
-    none = np.zeros(n, np.bool_)
-    # ports as uint16 and ICMP fields as int16: small arrays are cheap to allocate
-    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.zeros(n, np.uint16), none)
-    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.zeros(n, np.uint16), none)
-    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.full(n, -1, np.int16), none)
-    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.full(n, -1, np.int16), none)
+    # ports as uint16 and ICMP fields as int16 (small arrays are cheap to allocate); an
+    # absent column is one value repeated, without memory
+    none = np.broadcast_to(np.False_, (n,))
+    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.broadcast_to(np.uint16(0), (n,)), none)
+    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.broadcast_to(np.uint16(0), (n,)), none)
+    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.broadcast_to(np.int16(-1), (n,)), none)
+    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.broadcast_to(np.int16(-1), (n,)), none)
     # each given column must suit its flow's protocol
     for pair, numbers in ((("dst_port", "src_port"), _PORTED), (("icmp_type", "icmp_code"), _ICMP)):
         if not any(name in data for name in pair):
