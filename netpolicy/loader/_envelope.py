@@ -204,17 +204,7 @@ def _ordinary_envelope(
         _DNS_LABEL if kind in _LABEL_NAMED else _DNS_SUBDOMAIN
     ).match(name):
         return None
-    meta = Meta(
-        kind=kind,
-        api_version=api_version,
-        name=name,
-        namespace=namespace,
-        labels=labels,
-        annotations=annotations,
-        origin=doc.origin or Origin(file=doc.file, document=doc.index),
-        stored_name=None,
-    )
-    return registration, meta
+    return registration, _meta(doc, kind, api_version, name, namespace, labels, annotations, None)
 
 
 def read_envelope(doc: Document, table: Mapping[tuple[str, str], Registration]) -> tuple[Registration, Meta] | None:
@@ -287,7 +277,15 @@ def read_envelope(doc: Document, table: Mapping[tuple[str, str], Registration]) 
     check = check_dns_label if kind in _LABEL_NAMED else check_dns_subdomain
     if not check(metadata["name"], name):
         return None
-    meta = Meta(
+    return registration, _meta(doc, kind, api_version, name, namespace, labels, annotations, stored_name)
+
+
+def _meta(
+    doc: Document, kind: str, api_version: str, name: str, namespace: str | None,
+    labels: Mapping[str, str], annotations: Mapping[str, str], stored_name: str | None,
+) -> Meta:
+    """The envelope of a document that passed every check."""
+    return Meta(
         kind=kind,
         api_version=api_version,
         name=name,
@@ -297,7 +295,6 @@ def read_envelope(doc: Document, table: Mapping[tuple[str, str], Registration]) 
         origin=doc.origin or Origin(file=doc.file, document=doc.index),
         stored_name=stored_name,
     )
-    return registration, meta
 
 
 def _crd_metadata(metadata: Field, annotations: Mapping[str, str]) -> dict[str, Any] | None | Any:
