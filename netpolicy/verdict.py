@@ -127,7 +127,7 @@ class Verdict:
     pending: Optional["Verdict"] = None
     trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
     _replay: Optional[Callable[[], tuple[Step, ...]]] = attrs.field(default=None, eq=False, repr=False)
-    _source: Optional["PolicySet"] = attrs.field(default=None, eq=False, repr=False)
+    _source: Any = attrs.field(default=None, eq=False, repr=False)  # a PolicySet: explain() re-runs its reference
 
     @property
     def allowed(self) -> bool:
