@@ -68,31 +68,22 @@ def test_too_large_tables_leave_flows_to_the_reference(ps: Any, make_engine: Any
     assert engine.counting.calls == len(flows)
 
 
-PROFILES = """
+PROFILES = "".join(  # two profiles that say the same thing under different names
+    f"""---
 apiVersion: projectcalico.org/v3
 kind: Profile
-metadata: {name: first}
+metadata: {{name: {name}}}
 spec:
   ingress:
-  - {action: Log, protocol: TCP}
-  - {action: Allow, protocol: TCP, destination: {ports: [80]}}
-  - {action: Deny}
+  - {{action: Log, protocol: TCP}}
+  - {{action: Allow, protocol: TCP, destination: {{ports: [80]}}}}
+  - {{action: Deny}}
   egress:
-  - {action: Log}
-  - {action: Allow}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: second}
-spec:
-  ingress:
-  - {action: Log, protocol: TCP}
-  - {action: Allow, protocol: TCP, destination: {ports: [80]}}
-  - {action: Deny}
-  egress:
-  - {action: Log}
-  - {action: Allow}
-""" + "".join(
+  - {{action: Log}}
+  - {{action: Allow}}
+"""
+    for name in ("first", "second")
+) + "".join(
     f"""---
 apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint

@@ -183,6 +183,21 @@ def _with_last_policy_deny(documents: list[dict[str, Any]], tier: str, ps: netpo
     return documents, last
 
 
+def _draw_deny_tier(documents: list[dict[str, Any]], ps: netpolicy.PolicySet, data: st.DataObject) -> tuple[str, netpolicy.PolicySet] | None:
+    """A drawn custom tier T that has policies, and the documents loaded with T ending
+    in Deny (None when there is no such tier)."""
+    custom = {d["metadata"]["name"] for d in _tier_docs(documents)}
+    tiers = [t.name for t in ps.tiers if t.name in custom and any(p.tier == t.name for p in ps.policies)]
+    if not tiers:
+        return None
+    tier = data.draw(st.sampled_from(tiers), label="tier")
+    plain = copy.deepcopy(documents)
+    for tier_doc in _tier_docs(plain):
+        if tier_doc["metadata"]["name"] == tier:
+            tier_doc["spec"]["defaultAction"] = "Deny"
+    return tier, load(plain)
+
+
 def _endpoint(ps: netpolicy.PolicySet, flow: netpolicy.Flow, decision: Decision) -> netpolicy.Endpoint | None:
     """The endpoint that made ``decision``: the flow's side when it is hand-built,
     otherwise the inventory's."""
@@ -213,15 +228,10 @@ def test_deny_tier_equals_catch_all_deny_in_its_last_policy(documents: list[dict
     directions L counts in) changes no action anywhere; the deciding reason changes from
     "end of tier T" to "rule of L" exactly on the sides whose endpoint L applies to."""
     ps = load(documents)
-    tiers = [t.name for t in ps.tiers if any(p.tier == t.name for p in ps.policies) and t.name in {d["metadata"]["name"] for d in _tier_docs(documents)}]
-    if not tiers:
+    drawn = _draw_deny_tier(documents, ps, data)
+    if drawn is None:
         return
-    tier = data.draw(st.sampled_from(tiers), label="tier")
-    plain = copy.deepcopy(documents)
-    for tier_doc in _tier_docs(plain):
-        if tier_doc["metadata"]["name"] == tier:
-            tier_doc["spec"]["defaultAction"] = "Deny"
-    base = load(plain)  # T ends with Deny, no extra rule
+    tier, base = drawn  # T ends with Deny, no extra rule
     with_rule_docs, _ = _with_last_policy_deny(documents, tier, ps, "Deny")
     with_rule = load(with_rule_docs)
     last = [p for p in base.policies if p.tier == tier][-1]
@@ -245,16 +255,10 @@ def test_pass_tier_with_catch_all_deny_equals_deny_tier_where_last_policy_applie
     does not apply, the Pass version passes on and may decide differently, so the
     property is stated only for the other sides."""
     ps = load(documents)
-    custom = {d["metadata"]["name"] for d in _tier_docs(documents)}
-    tiers = [t.name for t in ps.tiers if t.name in custom and any(p.tier == t.name for p in ps.policies)]
-    if not tiers:
+    drawn = _draw_deny_tier(documents, ps, data)
+    if drawn is None:
         return
-    tier = data.draw(st.sampled_from(tiers), label="tier")
-    plain = copy.deepcopy(documents)
-    for tier_doc in _tier_docs(plain):
-        if tier_doc["metadata"]["name"] == tier:
-            tier_doc["spec"]["defaultAction"] = "Deny"
-    deny_tier = load(plain)
+    tier, deny_tier = drawn
     pass_docs, _ = _with_last_policy_deny(documents, tier, ps, "Pass")
     pass_tier = load(pass_docs)
     last = [p for p in deny_tier.policies if p.tier == tier][-1]
