@@ -10,11 +10,16 @@ allow, 2 ask the reference evaluator. Side outcomes: an outcome id, ``FALLBACK``
 from __future__ import annotations
 
 import bisect
-from typing import Any
+import ipaddress
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Matcher", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
+from ._compile import KEY_BITS
+from .model import Action
+from .verdict import Verdict, _quick_verdict
+
+__all__ = ["Matcher", "Single", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
 
 CODE_DENY = 0
 CODE_ALLOW = 1
@@ -181,6 +186,10 @@ class Matcher:
         code, e, i = self.decide_one_v4(src, dst, key, skey)
         return code, e, i, self._l_ep[self._find(src)], self._l_ep[self._find(dst)]
 
+    def single(self, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> Single:
+        """The one-flow path on these tables; see :class:`Single`."""
+        return Single(self, owners, other, source)
+
     def decide_classes(
         self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int, skey: int
     ) -> tuple[int, int, int]:
@@ -204,3 +213,60 @@ class Matcher:
             return CODE_REFERENCE, e, i
         allowed = (e < 0 or self._l_allow[e]) and (i < 0 or self._l_allow[i])
         return (CODE_ALLOW if allowed else CODE_DENY), e, i
+
+
+_V4 = ipaddress.IPv4Address
+_ALLOW, _DENY = Action.ALLOW, Action.DENY
+
+
+class Single:
+    """One flow decided and its Verdict built in one call: the common case of
+    ``netpolicy.batch.Engine.evaluate``, a flow between two IPv4 addresses that the
+    tables decide. Every other flow goes to ``other(flow)``.
+
+    ``owners[endpoint + 3]`` is what the tables' outcome ids mean for an endpoint (a
+    mapping from outcome id to (Decision, Log rules, allows)), or None where the
+    reference evaluator decides; index 0 stands for an address endpoints share, 2 for an
+    address of no endpoint. ``source()`` is the PolicySet a verdict explains from.
+    """
+
+    def __init__(self, matcher: Matcher, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> None:
+        self._decide = matcher.decide_one_v4_owners
+        self._owners = owners
+        self._other = other
+        self._source = source
+
+    def evaluate(self, flow: Any) -> Verdict:
+        src, dst = flow.src, flow.dst
+        protocol = flow.protocol
+        if type(src) is not _V4 or type(dst) is not _V4 or protocol == 58:
+            return self._other(flow)
+        high = protocol << KEY_BITS
+        icmp_type = flow.icmp_type
+        if icmp_type is None:
+            key = high | (flow.dst_port or 0)
+        else:
+            icmp_code = flow.icmp_code
+            key = high | ((icmp_type + 1) * 257 + (0 if icmp_code is None else icmp_code + 1))
+        s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
+        code, e, i, sep, dep = self._decide(s, d, key, high | (flow.src_port or 0))
+        src_outcomes = self._owners[sep + 3]
+        dst_outcomes = self._owners[dep + 3]
+        if code == CODE_REFERENCE or src_outcomes is None or dst_outcomes is None:
+            return self._other(flow)
+        if e >= 0:
+            egress, logged, allowed = src_outcomes[e]
+            if i >= 0:
+                ingress, more, _ = dst_outcomes[i]
+                if more and allowed:  # the packet got there
+                    logged += more
+            else:
+                ingress = None
+        elif i >= 0:
+            egress = None
+            ingress, logged, _ = dst_outcomes[i]
+        else:
+            egress = ingress = None
+            logged = ()
+        # explain() re-runs the reference on the source
+        return _quick_verdict(flow, _ALLOW if code == CODE_ALLOW else _DENY, egress, ingress, logged, self._source())

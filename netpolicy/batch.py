@@ -8,6 +8,7 @@ returns a :class:`BatchResult`. Whatever the tables cannot decide exactly (see
 from __future__ import annotations
 
 import bisect
+import functools
 import ipaddress
 import os
 import threading
@@ -24,7 +25,7 @@ from .evaluate import evaluate as _reference_evaluate
 from .evaluate._packet import shared_family
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
-from .verdict import Decision, RuleRef, Verdict, _quick_verdict, _Unfrozen
+from .verdict import Decision, RuleRef, Verdict, _quick_verdict
 
 if TYPE_CHECKING:
     from .policyset import PolicySet
@@ -38,7 +39,6 @@ _PORTED = (6, 17, 132, 136)  # protocols with ports
 _SUB_MASK = (1 << KEY_BITS) - 1  # the port / ICMP part of a key
 _ICMP = (1, 58)
 _V4_LIMIT = 1 << 32
-_V4 = ipaddress.IPv4Address
 _ALLOW, _DENY = Action.ALLOW, Action.DENY
 
 Reference = Callable[["PolicySet", Flow], Verdict]
@@ -67,20 +67,28 @@ class Engine:
         # each endpoint's outcomes by id, built on first use (their Decisions name it)
         tables = (self.decisions, self.logged, self.allows, [0])
         self._outcomes: list[_Outcomes] = [_Outcomes(tables, endpoint.key) for endpoint in c.endpoints]
-        # Engine.evaluate's IPv4 fast path: the matcher names each side's endpoint (its
-        # index, -1 for none, -3 for an address endpoints share); by that index, its
-        # _Outcomes, or None where the reference decides (the endpoint's verdicts have a
-        # pending part; a shared address, whose flows the tables leave to it anyway)
-        self._owners: list[_Outcomes | None] = [
-            None if self.by_reference[eid] else outcomes for eid, outcomes in enumerate(self._outcomes)
-        ]
-        self._owners += [None, None, _EXTERNAL]  # indexes -3 (shared), -2 (unused), -1 (none)
-        self._decide_v4 = self.matcher.decide_one_v4_owners
+        self.evaluate: Callable[[Flow], Verdict] = self._one_flow_path()
+
+    def _one_flow_path(self) -> Callable[[Flow], Verdict]:
+        """``evaluate``: the matcher's one-flow path (``Single``), which decides the common
+        case, two IPv4 addresses, and hands every other flow to :meth:`evaluate_any`."""
+        # the path holds the engine weakly, as the engine holds it: no cycle, so both are
+        # freed with the PolicySet, at once
+        other = functools.partial(_evaluate_any, weakref.ref(self))
+        if self._all_fallback:
+            return other
+        # by endpoint index + 3: its _Outcomes, or None where the reference decides (the
+        # endpoint's verdicts have a pending part); first an address endpoints share
+        # (whose flows the tables leave to the reference anyway), an unused index, and an
+        # address of no endpoint
+        owners: list[_Outcomes | None] = [None, None, _EXTERNAL]
+        owners += [None if self.by_reference[eid] else outcomes for eid, outcomes in enumerate(self._outcomes)]
+        return self.matcher.single(owners, other, self._ps).evaluate
 
     def use_matcher(self, matcher: type) -> None:
         """Decides with another matcher twin from now on (benchmarks compare them)."""
         self.matcher = matcher(self.compiled)
-        self._decide_v4 = self.matcher.decide_one_v4_owners
+        self.evaluate = self._one_flow_path()
 
     @property
     def ps(self) -> PolicySet:
@@ -158,57 +166,9 @@ class Engine:
             int(c.v6_local[0][si]), int(c.v6_peer[1][si]), int(c.v6_local[1][di]), int(c.v6_peer[0][di]), key, skey
         )
 
-    def evaluate(self, flow: Flow) -> Verdict:
-        """The verdict on ``flow``: from the tables, else from the reference evaluator."""
-        src, dst = flow.src, flow.dst
-        if type(src) is _V4 and type(dst) is _V4:
-            # the common case, kept short (verdict() inlined): two IPv4 addresses
-            protocol = flow.protocol
-            if protocol != 58 and not self._all_fallback:
-                s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
-                high = protocol << KEY_BITS
-                icmp_type = flow.icmp_type
-                if icmp_type is None:
-                    key = high | (flow.dst_port or 0)
-                else:
-                    code_ = flow.icmp_code
-                    key = high | ((icmp_type + 1) * 257 + (0 if code_ is None else code_ + 1))
-                code, e, i, sep, dep = self._decide_v4(s, d, key, high | (flow.src_port or 0))
-                if code != 2:
-                    src_outcomes = self._owners[sep]
-                    dst_outcomes = self._owners[dep]
-                    if src_outcomes is not None and dst_outcomes is not None:
-                        egress: Decision | None
-                        ingress: Decision | None
-                        if e >= 0:
-                            egress, logged, allowed = src_outcomes[e]
-                            if i >= 0:
-                                ingress, more, _ = dst_outcomes[i]
-                                if more and allowed:  # the packet got there
-                                    logged += more
-                            else:
-                                ingress = None
-                        elif i >= 0:
-                            egress = None
-                            ingress, logged, _ = dst_outcomes[i]
-                        else:
-                            egress = ingress = None
-                            logged = ()
-                        # verdict._quick_verdict written out: the call would cost a tenth of
-                        # this path (the single-flow budget is 1 us)
-                        v: Any = _new(_Unfrozen)  # Verdict(flow, action, egress, ingress, logged, source=ps)
-                        v.flow = flow
-                        v.action = _ALLOW if code == 1 else _DENY
-                        v.egress = egress
-                        v.ingress = ingress
-                        v.logged = logged
-                        v.pending = None
-                        v.trace = ()
-                        v._replay = None
-                        v._source = self._ps()  # explain() re-runs the reference on it
-                        v.__class__ = Verdict
-                        return v  # type: ignore[no-any-return]
-            return self.reference(flow)
+    def evaluate_any(self, flow: Flow) -> Verdict:
+        """The verdict on any ``flow``: from the tables, else from the reference evaluator
+        (``evaluate`` is the same, faster for flows between two IPv4 addresses)."""
         if self._all_fallback:
             return self.reference(flow)
         sides = self.sides(flow)
@@ -306,9 +266,8 @@ class _Outcomes(dict[int, tuple[Decision, tuple[RuleRef, ...], bool]]):
         return found
 
 
-_EXTERNAL = _Outcomes.__new__(_Outcomes)  # Engine._owners: an address of no endpoint
+_EXTERNAL = _Outcomes.__new__(_Outcomes)  # the outcomes of an address of no endpoint (Single)
 _KEPT_MAX = 1_000_000  # outcomes kept by all of an engine's _Outcomes together
-_new = object.__new__
 
 
 class BatchResult:
@@ -634,6 +593,13 @@ def engine_for(ps: PolicySet) -> Engine:
 #: variable NETPOLICY_COMPILE_AFTER overrides it (1: always use the tables; tests).
 COMPILE_AFTER = max(1, int(os.environ.get("NETPOLICY_COMPILE_AFTER", "64") or 64))
 _CALLS: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+
+
+def _evaluate_any(engine: weakref.ref[Engine], flow: Flow) -> Verdict:
+    live = engine()
+    if live is None:
+        raise RuntimeError("the engine of this evaluate is gone")
+    return live.evaluate_any(flow)
 
 
 def _reference(ps: PolicySet, flow: Flow) -> Verdict:
