@@ -251,7 +251,7 @@ def _dns_label(max_size: int = 8) -> st.SearchStrategy[str]:
         st.sampled_from(_LOWER_ALNUM),
         st.text(_LOWER_ALNUM + "-", max_size=max(0, max_size - 2)),
         st.sampled_from(("",) + tuple(_LOWER_ALNUM)),
-    )
+    ).filter(lambda s: s[-1] != "-")  # a DNS label ends alphanumeric
 
 
 def _label_name(max_size: int) -> st.SearchStrategy[str]:

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
 import netpolicy
@@ -30,6 +30,13 @@ def valid_key(key: str) -> bool:
     if prefix and (len(prefix) > 253 or not PREFIX.match(prefix)):
         return False
     return bool(NAME.match(name))
+
+
+@settings(max_examples=1000)
+@given(nps.label_keys())
+def test_label_key_prefixes_end_alphanumeric(key: str) -> None:
+    """Each DNS label of a prefix ends alphanumeric ('a-/a' was once drawn)."""
+    assert valid_key(key), key
 
 
 @given(nps.label_maps())
