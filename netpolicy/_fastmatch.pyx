@@ -17,7 +17,7 @@ from .model import Action
 from .verdict import Verdict
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 __all__ = ["Matcher", "Single", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
 
@@ -86,6 +86,7 @@ cdef class Matcher:
     cdef const uint8_t[::1] rows8
     cdef const uint16_t[::1] rows16
     cdef const int32_t[::1] groups
+    cdef const int32_t[::1] table_at  # groups * n_keys: where each group's table starts
     cdef const uint32_t[::1] key_starts
     cdef const int64_t[::1] key_layout  # key -> key class, see _compile.key_class_map
     cdef const uint16_t[::1] key_classes
@@ -132,7 +133,7 @@ cdef class Matcher:
         none_group, fallback_group = len(groups) - 2, len(groups) - 1
         zero_row = len(c.rows8)
         rows8 = np.concatenate([c.rows8, np.zeros(max(c.n_peer[0], c.n_peer[1]), np.uint8)])
-        if len(rows8) >= 2**31 or len(c.rows16) >= 2**31 or len(groups) >= 2**31:
+        if len(rows8) >= 2**31 or len(c.rows16) >= 2**31 or len(groups) >= 2**31 or len(tables) >= 2**31:
             raise ValueError("compiled tables are too large")
         rec = np.zeros((n, 8), np.int32)  # 32 bytes per interval: one cache line holds two
         rec[:, 0] = c.v4_endpoint
@@ -160,6 +161,7 @@ cdef class Matcher:
             rows8=np.ascontiguousarray(rows8, np.uint8),
             rows16=np.ascontiguousarray(c.rows16, np.uint16),
             groups=np.ascontiguousarray(groups, np.int32),
+            table_at=np.ascontiguousarray(groups.astype(np.int64) * n_keys, np.int32),
             key_starts=np.ascontiguousarray(c.key_starts, np.uint32),
             key_layout=np.ascontiguousarray(key_layout.reshape(-1), np.int64),
             key_classes=np.ascontiguousarray(key_classes, np.uint16),
@@ -180,6 +182,7 @@ cdef class Matcher:
         self.rows8 = arrays["rows8"]
         self.rows16 = arrays["rows16"]
         self.groups = arrays["groups"]
+        self.table_at = arrays["table_at"]
         self.key_starts = arrays["key_starts"]
         self.key_layout = arrays["key_layout"]
         self.key_classes = arrays["key_classes"]
@@ -307,7 +310,8 @@ cdef class Matcher:
         cdef const int32_t* rec = &self.rec[0]
         cdef const uint8_t* rows8 = &self.rows8[0]
         cdef const uint16_t* rows16 = &self.rows16[0]
-        cdef const int32_t* groups = &self.groups[0]
+        cdef const int32_t* table_at = &self.table_at[0]
+        cdef bint wide = self.rows16.shape[0] > 0
         cdef const int32_t* tables = &self.tables[0]
         cdef const int32_t* stables = &self.stables[0]
         cdef const uint8_t* code_of = &self.code_of[0]
@@ -336,19 +340,32 @@ cdef class Matcher:
             d[j] = &rec[8 * self._find_from(dst[j], <uint32_t>at_i[j])]
             _prefetch(s[j])
             _prefetch(d[j])
-        for j in range(m):
-            kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
-            at_e[j] = s[j][1] + <int64_t>d[j][5] if s[j][1] >= 0 else s[j][1] - <int64_t>d[j][5]
-            at_i[j] = d[j][3] + <int64_t>s[j][6] if d[j][3] >= 0 else d[j][3] - <int64_t>s[j][6]
-            _prefetch(&rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&rows16[-1 - at_e[j]])
-            _prefetch(&rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&rows16[-1 - at_i[j]])
-        for j in range(m):
-            group = rows8[at_e[j]] if at_e[j] >= 0 else rows16[-1 - at_e[j]]
-            at_e[j] = groups[s[j][2] + group] * n_keys + kc[j]
-            group = rows8[at_i[j]] if at_i[j] >= 0 else rows16[-1 - at_i[j]]
-            at_i[j] = groups[d[j][4] + group] * n_keys + kc[j]
-            _prefetch(&tables[at_e[j]])
-            _prefetch(&tables[at_i[j]])
+        if wide:  # some local class has 16-bit rows
+            for j in range(m):
+                kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
+                at_e[j] = s[j][1] + <int64_t>d[j][5] if s[j][1] >= 0 else s[j][1] - <int64_t>d[j][5]
+                at_i[j] = d[j][3] + <int64_t>s[j][6] if d[j][3] >= 0 else d[j][3] - <int64_t>s[j][6]
+                _prefetch(&rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&rows16[-1 - at_e[j]])
+                _prefetch(&rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&rows16[-1 - at_i[j]])
+            for j in range(m):
+                group = rows8[at_e[j]] if at_e[j] >= 0 else rows16[-1 - at_e[j]]
+                at_e[j] = table_at[s[j][2] + group] + kc[j]
+                group = rows8[at_i[j]] if at_i[j] >= 0 else rows16[-1 - at_i[j]]
+                at_i[j] = table_at[d[j][4] + group] + kc[j]
+                _prefetch(&tables[at_e[j]])
+                _prefetch(&tables[at_i[j]])
+        else:  # the same, with 8-bit rows only
+            for j in range(m):
+                kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
+                at_e[j] = s[j][1] + d[j][5]
+                at_i[j] = d[j][3] + s[j][6]
+                _prefetch(&rows8[at_e[j]])
+                _prefetch(&rows8[at_i[j]])
+            for j in range(m):
+                at_e[j] = table_at[s[j][2] + rows8[at_e[j]]] + kc[j]
+                at_i[j] = table_at[d[j][4] + rows8[at_i[j]]] + kc[j]
+                _prefetch(&tables[at_e[j]])
+                _prefetch(&tables[at_i[j]])
         for j in range(m):
             e = tables[at_e[j]]
             i = tables[at_i[j]]
@@ -427,6 +444,94 @@ cdef class Matcher:
         cdef const int32_t* d = &self.rec[8 * self._find(dst)]
         cdef uint8_t c = self._records(s, d, key, skey, &e, &i)
         return (c, e, i, s[0], d[0])
+
+    @staticmethod
+    def flow_keys(const uint8_t[::1] protocol, const uint16_t[::1] dst_port, const uint16_t[::1] src_port,
+                  const int16_t[::1] icmp_type, const int16_t[::1] icmp_code, uint32_t[::1] key, uint32_t[::1] skey):
+        """Each flow's key into ``key`` (and source key into ``skey``, unless None) from
+        its columns; a column None is absent, port 0 and ICMP -1 mean no
+        value. Returns (the first flow whose protocol does not take one of its fields,
+        or with an ICMP code without a type, else -1; the first ICMPv6 flow, else -1)."""
+        cdef Py_ssize_t n = protocol.shape[0], k
+        cdef Py_ssize_t bad = -1, icmp6 = -1
+        cdef bint has_dport = dst_port is not None, has_sport = src_port is not None
+        cdef bint has_type = icmp_type is not None, has_code = icmp_code is not None, has_skey = skey is not None
+        cdef uint32_t sub, sport
+        cdef int32_t itype, icode
+        if ((has_dport and dst_port.shape[0] != n) or (has_sport and src_port.shape[0] != n)
+                or (has_type and icmp_type.shape[0] != n) or (has_code and icmp_code.shape[0] != n)
+                or key.shape[0] != n or (has_skey and skey.shape[0] != n)):
+            raise ValueError("all arrays must have the same length")
+        if has_sport and not has_skey:
+            raise ValueError("source ports need skey")
+        if n == 0:
+            return bad, icmp6
+        cdef const uint8_t* protos = &protocol[0]
+        cdef uint32_t* keys = &key[0]
+        cdef const uint16_t* ports = NULL
+        cdef const int16_t* types = NULL
+        cdef const int16_t* codes = NULL
+        cdef uint32_t* skeys = NULL
+        cdef uint32_t any_wrong = 0, any_icmp6 = 0
+        cdef uint8_t p
+        with nogil:
+            # simple loops, one column at a time, that the compiler vectorizes; the rare
+            # wrong flow is looked for only when there is one
+            for k in range(n):
+                keys[k] = <uint32_t>protos[k] << _KEY_BITS
+                any_icmp6 |= protos[k] == 58
+            if has_dport:
+                ports = &dst_port[0]
+                for k in range(n):
+                    p = protos[k]
+                    keys[k] |= ports[k]
+                    any_wrong |= (ports[k] != 0) & (p != 6) & (p != 17) & (p != 132) & (p != 136)
+            if has_skey:
+                skeys = &skey[0]
+                for k in range(n):
+                    skeys[k] = <uint32_t>protos[k] << _KEY_BITS
+                if has_sport:
+                    ports = &src_port[0]
+                    for k in range(n):
+                        p = protos[k]
+                        skeys[k] |= ports[k]
+                        any_wrong |= (ports[k] != 0) & (p != 6) & (p != 17) & (p != 132) & (p != 136)
+            # (type + 1) * 257 + (code + 1): 0 where both are absent; ICMP flows have no port
+            if has_type:
+                types = &icmp_type[0]
+                for k in range(n):
+                    p = protos[k]
+                    keys[k] += <uint32_t>(types[k] + 1) * 257
+                    any_wrong |= (types[k] >= 0) & (p != 1) & (p != 58)
+            if has_code:
+                codes = &icmp_code[0]
+                for k in range(n):
+                    p = protos[k]
+                    keys[k] += <uint32_t>(codes[k] + 1)
+                    any_wrong |= (codes[k] >= 0) & (p != 1) & (p != 58)
+                if has_type:
+                    for k in range(n):
+                        any_wrong |= (codes[k] >= 0) & (types[k] < 0)
+                else:
+                    for k in range(n):
+                        any_wrong |= codes[k] >= 0
+            if any_wrong:
+                for k in range(n):
+                    sub = dst_port[k] if has_dport else 0
+                    sport = src_port[k] if has_sport else 0
+                    itype = icmp_type[k] if has_type else -1
+                    icode = icmp_code[k] if has_code else -1
+                    p = protos[k]
+                    if (((sub | sport) != 0 and p != 6 and p != 17 and p != 132 and p != 136)
+                            or ((itype >= 0 or icode >= 0) and p != 1 and p != 58) or (icode >= 0 and itype < 0)):
+                        bad = k
+                        break
+            if any_icmp6:
+                for k in range(n):
+                    if protos[k] == 58:
+                        icmp6 = k
+                        break
+        return bad, icmp6
 
     def single(self, list owners, other, source):
         """The one-flow path on these tables; see :class:`Single`."""

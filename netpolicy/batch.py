@@ -373,38 +373,35 @@ def _as_array(name: str, values: Any, n: int | None) -> np.ndarray:
     return arr
 
 
-def _any_of(column: np.ndarray, numbers: tuple[int, ...]) -> np.ndarray:
-    """Where ``column`` holds one of ``numbers`` (comparisons: faster than a lookup)."""
-    found: np.ndarray = column == numbers[0]
-    for number in numbers[1:]:
-        found |= column == number
-    return found
-
-
-def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> tuple[np.ndarray, np.ndarray]:
-    """An integer column (uint16 where ``absent`` is 0, else int16) and its 'given' mask:
-    in an integer column ``absent`` (``low - 1``) means no value, in an object column None
-    does."""
+def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> np.ndarray:
+    """An integer column as uint16 where ``absent`` is 0, else int16: in an integer
+    column ``absent`` (``low - 1``) means no value, in an object column None does."""
     arr = _as_array(name, values, n)
+    small = np.int16 if absent < 0 else np.uint16
     if arr.dtype == object:
         given = np.array([v is not None for v in arr.tolist()], np.bool_)
         if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in arr[given].tolist()):
             raise TypeError(f"column {name!r} must hold integers or None")
         wide = np.array([int(v) if v is not None else absent for v in arr.tolist()], np.int64)
-        bad = given & ((wide < low) | (wide > high))
     elif arr.dtype.kind in "iu":
         if not n or (int(arr.min()) >= absent and int(arr.max()) <= high):  # the common case: one pass each
-            ints = arr.astype(np.int16 if absent < 0 else np.uint16)
-            return ints, ints != absent
+            return arr.astype(small, copy=False)
         wide = arr.astype(np.int64)
-        given = wide != absent
-        bad = given & ((wide < low) | (wide > high))
     else:
         raise TypeError(f"column {name!r} must hold integers, not {arr.dtype}")
+    bad = (wide != absent) & ((wide < low) | (wide > high))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise PolicyError(f"{name} {wide[k]} (flow {k}) is outside {low}-{high}")
-    return np.where(given, wide, absent).astype(np.int16 if absent < 0 else np.uint16), given
+    return wide.astype(small)
+
+
+def _field_problem(k: int, proto: int, fields: dict[str, int]) -> str:
+    """What is wrong with flow ``k``'s fields (given ones only) for its protocol."""
+    for name in ("dst_port", "src_port", "icmp_type", "icmp_code"):
+        if name in fields and proto not in (_PORTED if name.endswith("port") else _ICMP):
+            return f"flow {k}: protocol {proto} does not take {name}"
+    return f"flow {k}: icmp_code needs icmp_type"
 
 
 def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
@@ -422,7 +419,7 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if proto_raw.dtype.kind in "iu":
             if n and (int(proto_raw.min()) < 1 or int(proto_raw.max()) > 255):
                 raise PolicyError("protocol numbers must be 1-255")
-            proto = proto_raw.astype(np.uint8)
+            proto = proto_raw.astype(np.uint8, copy=False)
         elif proto_raw.dtype.kind in "OUS":
             names: dict[Any, int] = {}
             proto = np.empty(n, np.uint8)
@@ -437,51 +434,31 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
             raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
     else:
         proto = np.full(n, 6, np.uint8)
-    # ports as uint16 and ICMP fields as int16 (small arrays are cheap to allocate); an
-    # absent column is one value repeated, without memory
-    none = np.broadcast_to(np.False_, (n,))
-    dport, dgiven = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else (np.broadcast_to(np.uint16(0), (n,)), none)
-    sport, sgiven = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else (np.broadcast_to(np.uint16(0), (n,)), none)
-    itype, tgiven = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else (np.broadcast_to(np.int16(-1), (n,)), none)
-    icode, cgiven = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else (np.broadcast_to(np.int16(-1), (n,)), none)
-    # each given column must suit its flow's protocol
-    for pair, numbers in ((("dst_port", "src_port"), _PORTED), (("icmp_type", "icmp_code"), _ICMP)):
-        if not any(name in data for name in pair):
-            continue
-        allowed = _any_of(proto, numbers)
-        for name, given in zip(pair, (dgiven, sgiven) if numbers is _PORTED else (tgiven, cgiven)):
-            if name in data:
-                bad = given & ~allowed
-                if bad.any():
-                    k = int(np.flatnonzero(bad)[0])
-                    raise PolicyError(f"flow {k}: protocol {proto[k]} does not take {name}")
-    if "icmp_code" in data and (cgiven & ~tgiven).any():
-        raise PolicyError(f"flow {int(np.flatnonzero(cgiven & ~tgiven)[0])}: icmp_code needs icmp_type")
+    # ports as uint16 and ICMP fields as int16; an absent column is None
+    dport = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else None
+    sport = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else None
+    itype = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else None
+    icode = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else None
     cols = _Columns()
     # key: protocol in the high bits, then the destination port (0 where absent), or the
-    # ICMP type and code (see flow_key)
-    key = proto.astype(np.uint32)
-    key <<= np.uint32(KEY_BITS)  # built in place: fresh arrays cost page faults
-    if "src_port" in data:
-        cols.skey = key | sport
-    else:
-        cols.skey = None  # the matcher takes the protocol from the key
-    key |= dport
-    if "icmp_type" in data:
-        # (type + 1) * 257 + (code + 1): 0 where both are absent (-1), and ICMP flows have
-        # no port, so it is or-ed into every key
-        icmp_sub = itype.astype(np.int32)
-        icmp_sub += 1
-        icmp_sub *= 257
-        icmp_sub += icode
-        icmp_sub += 1
-        key |= icmp_sub.view(np.uint32)
+    # ICMP type and code (see flow_key); the matcher builds them and checks that each
+    # given field suits its flow's protocol
+    key = np.empty(n, np.uint32)
+    cols.skey = np.empty(n, np.uint32) if sport is not None else None  # None: the matcher takes the protocol from the key
+    bad, icmp6 = engine.matcher.flow_keys(proto, dport, sport, itype, icode, key, cols.skey)
+    if bad >= 0:
+        given = {name: int(column[bad]) for name, column, absent in (
+            ("dst_port", dport, 0), ("src_port", sport, 0), ("icmp_type", itype, -1), ("icmp_code", icode, -1),
+        ) if column is not None and column[bad] != absent}
+        raise PolicyError(_field_problem(bad, int(proto[bad]), given))
     cols.key = key
     cols.src4, src_other = _sides(engine, "src", src)
     cols.dst4, dst_other = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)
     others = sorted(set(src_other) | set(dst_other))
     v4[others] = False
+    if others:  # written below: not the caller's arrays
+        cols.src4, cols.dst4 = cols.src4.copy(), cols.dst4.copy()
     # names and IPv6: resolved as the reference does
     for k in others:
         s = src_other.get(k, (4, int(cols.src4[k])))
@@ -491,18 +468,19 @@ def _from_mapping(engine: Engine, data: Mapping[str, Any]) -> _Columns:
         if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
             v4[k] = True
             cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
-    icmp6 = proto == 58
-    wrong = v4 & icmp6 if icmp6.any() else none
-    if wrong.any():
-        k = int(np.flatnonzero(wrong)[0])
-        raise PolicyError(f"flow {k}: ICMPv6 needs IPv6 addresses")
+    if icmp6 >= 0:  # some flow is ICMPv6
+        wrong = np.flatnonzero(v4 & (proto == 58))
+        if len(wrong):
+            raise PolicyError(f"flow {int(wrong[0])}: ICMPv6 needs IPv6 addresses")
     cols.v4 = v4
+
+    def field(column: np.ndarray | None, k: int, absent: int) -> int | None:
+        return None if column is None or column[k] == absent else int(column[k])
 
     def flow(k: int) -> Flow:
         return Flow(
             _side_value(src[k]), _side_value(dst[k]), int(proto[k]),
-            int(dport[k]) if dgiven[k] else None, int(sport[k]) if sgiven[k] else None,
-            int(itype[k]) if tgiven[k] else None, int(icode[k]) if cgiven[k] else None,
+            field(dport, k, 0), field(sport, k, 0), field(itype, k, -1), field(icode, k, -1),
         )
 
     cols.flow = flow

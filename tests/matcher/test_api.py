@@ -104,3 +104,13 @@ def test_pyarrow_table(ps: Any) -> None:
     table = pa.table({"src": ["10.0.0.2", "10.0.0.1"], "dst": ["10.0.0.1", "10.0.0.2"], "dst_port": [8080, 80]})
     result = ps.evaluate_many(table)
     assert result.allowed.tolist() == [ps.evaluate(result.flow(k)).allowed for k in range(2)]
+
+
+def test_read_only_columns_are_read_only(ps: Any) -> None:
+    """Sides given by name are resolved into copies, never into the caller's arrays."""
+    src = np.array([0x0A000001, 0x0A000002], np.uint32)  # 10.0.0.1 (x/a), 10.0.0.2 (x/b)
+    src.setflags(write=False)
+    columns = {"src": src, "dst": np.array(["x/b", "x/a"], object), "protocol": np.array([6, 6]), "dst_port": np.array([9090, 8080])}
+    result = ps.evaluate_many(columns)
+    assert list(src) == [0x0A000001, 0x0A000002]
+    assert [bool(a) for a in result.allowed] == [ps.evaluate(result.flow(k)).allowed for k in range(2)]

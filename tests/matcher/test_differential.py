@@ -99,3 +99,64 @@ def test_matrix_equals_reference(matcher_class: Any, ps: Any, protocol: Any) -> 
             if isinstance(want, tuple):  # no IP family in common
                 want = False
             assert bool(m.allowed[i, j]) == want, (m.sources[i], m.destinations[j])
+
+
+@st.composite
+def flow_columns(draw: Any) -> dict[str, Any]:
+    """Columns as the matchers take them: uint8 protocols, uint16 ports (0: none) and
+    int16 ICMP fields (-1: none), each optional column present or None; some flows break
+    the rules for their protocol."""
+    n = draw(st.integers(0, 40))
+    protocols = st.sampled_from([1, 6, 17, 47, 58, 132, 136, 255])
+
+    def column(values: Any, dtype: Any) -> Any:
+        return draw(st.none() | st.lists(values, min_size=n, max_size=n).map(lambda v: np.array(v, dtype)))
+
+    return {
+        "protocol": np.array(draw(st.lists(protocols, min_size=n, max_size=n)), np.uint8),
+        "dst_port": column(st.sampled_from([0, 0, 1, 80, 65535]), np.uint16),
+        "src_port": column(st.sampled_from([0, 0, 1, 53, 65535]), np.uint16),
+        "icmp_type": column(st.sampled_from([-1, -1, 0, 8, 254]), np.int16),
+        "icmp_code": column(st.sampled_from([-1, -1, 0, 3, 255]), np.int16),
+    }
+
+
+@SETTINGS
+@given(columns=flow_columns())
+def test_flow_keys_equal_each_flows_keys(both_twins: list[Any], columns: dict[str, Any]) -> None:
+    """Both twins' ``flow_keys`` give each valid flow its ``flow_key``/``source_key`` and
+    find the first flow that ``Flow`` refuses, and the first ICMPv6 flow."""
+    from netpolicy import Flow
+    from netpolicy._compile import flow_key, source_key
+
+    n = len(columns["protocol"])
+
+    def field(name: str, k: int, absent: int) -> int | None:
+        column = columns[name]
+        return None if column is None or column[k] == absent else int(column[k])
+
+    fields = [
+        (int(columns["protocol"][k]), field("dst_port", k, 0), field("src_port", k, 0), field("icmp_type", k, -1), field("icmp_code", k, -1))
+        for k in range(n)
+    ]
+
+    def refused(k: int) -> bool:
+        try:
+            Flow("10.0.0.1", "10.0.0.2", *fields[k])
+        except PolicyError:
+            return True
+        return False
+
+    want_bad = next((k for k in range(n) if refused(k)), -1)
+    want_icmp6 = next((k for k in range(n) if fields[k][0] == 58), -1)
+    for twin in both_twins:
+        key = np.zeros(n, np.uint32)
+        skey = np.zeros(n, np.uint32) if columns["src_port"] is not None else None
+        found = twin.flow_keys(
+            columns["protocol"], columns["dst_port"], columns["src_port"], columns["icmp_type"], columns["icmp_code"], key, skey
+        )
+        assert found == (want_bad, want_icmp6), twin
+        for k, (protocol, dport, sport, itype, icode) in enumerate(fields):
+            if not refused(k):
+                assert key[k] == flow_key(protocol, dport, itype, icode), (twin, k)
+                assert skey is None or skey[k] == source_key(protocol, sport), (twin, k)

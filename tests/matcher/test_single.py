@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import sys
 import threading
 import weakref
 from typing import Any
@@ -147,3 +148,39 @@ def test_verdicts_built_as_the_docs_say_still_explain() -> None:
     built = Verdict(flow, want.action, want.egress, want.ingress, want.logged, replay=functools.partial(explain_steps, ps, flow))
     assert built == want and built.explain() == want.explain() != ""
     assert pickle.loads(pickle.dumps(built)).explain() == want.explain()
+
+
+def test_table_verdicts_hold_their_parts_and_let_them_go(make_engine: Any) -> None:
+    """Each built verdict holds one reference to each of its parts, is tracked by the
+    garbage collector, and gives every reference back when it is freed."""
+    ps = netpolicy.loads(STAGED_AND_LOGS)
+    engine = make_engine(ps)
+    flow = next(f for f in all_flows() if engine.evaluate(f) == reference(ps, f) and engine.counting.calls == 0)
+    engine.evaluate(flow)  # outcomes are built on first use
+    before = sys.getrefcount(flow), sys.getrefcount(ps)
+    verdicts = [engine.evaluate(flow) for _ in range(1000)]
+    assert engine.counting.calls == 0  # all from the tables
+    assert sys.getrefcount(flow) - before[0] == 1000 and sys.getrefcount(ps) - before[1] == 1000
+    assert all(gc.is_tracked(v) for v in verdicts[:10])
+    del verdicts
+    assert (sys.getrefcount(flow), sys.getrefcount(ps)) == before
+
+
+def test_the_one_flow_path_refuses_what_it_cannot_read_safely(matcher_class: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    ps = netpolicy.loads(MANIFESTS)
+    engine = batch.Engine(ps, reference, matcher_class)
+    n = len(engine.compiled.endpoints)
+    with pytest.raises(ValueError):  # an owner per endpoint, after three entries
+        engine.matcher.single([None] * (n + 2), engine.evaluate_any, engine._ps)
+    engine.matcher.single([None] * (n + 3), engine.evaluate_any, engine._ps)
+    module = sys.modules[matcher_class.__module__]
+    if module.__name__.endswith("_fastmatch"):  # the compiled twin fills the Verdict's slots itself
+
+        @attrs.frozen
+        class Other:
+            flow: Any
+            action: Any
+
+        monkeypatch.setattr(module, "Verdict", Other)
+        with pytest.raises(TypeError):
+            engine.matcher.single([None] * (n + 3), engine.evaluate_any, engine._ps)
