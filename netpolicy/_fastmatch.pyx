@@ -85,8 +85,7 @@ cdef class Matcher:
     cdef const int64_t[::1] loc  # per local class: row offset, groups offset
     cdef const uint8_t[::1] rows8
     cdef const uint16_t[::1] rows16
-    cdef const int32_t[::1] groups
-    cdef const int32_t[::1] table_at  # groups * n_keys: where each group's table starts
+    cdef const int32_t[::1] table_at  # per group: where its table starts (table * number of key classes)
     cdef const uint32_t[::1] key_starts
     cdef const int64_t[::1] key_layout  # key -> key class, see _compile.key_class_map
     cdef const uint16_t[::1] key_classes
@@ -160,7 +159,6 @@ cdef class Matcher:
             loc=np.ascontiguousarray(loc.reshape(-1)),
             rows8=np.ascontiguousarray(rows8, np.uint8),
             rows16=np.ascontiguousarray(c.rows16, np.uint16),
-            groups=np.ascontiguousarray(groups, np.int32),
             table_at=np.ascontiguousarray(groups.astype(np.int64) * n_keys, np.int32),
             key_starts=np.ascontiguousarray(c.key_starts, np.uint32),
             key_layout=np.ascontiguousarray(key_layout.reshape(-1), np.int64),
@@ -181,7 +179,6 @@ cdef class Matcher:
         self.loc = arrays["loc"]
         self.rows8 = arrays["rows8"]
         self.rows16 = arrays["rows16"]
-        self.groups = arrays["groups"]
         self.table_at = arrays["table_at"]
         self.key_starts = arrays["key_starts"]
         self.key_layout = arrays["key_layout"]
@@ -231,8 +228,9 @@ cdef class Matcher:
         """The outcome of secondary table ``-3 - found`` (a source-port table)."""
         return self.stables[(-3 - <int64_t>found) * self.n_skeys + _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skey)]
 
-    cdef inline int32_t _table_outcome(self, int64_t table, int64_t kc, uint32_t skey) noexcept nogil:
-        cdef int32_t found = self.tables[table * self.n_keys + kc]
+    cdef inline int32_t _table_outcome(self, int64_t at, uint32_t skey) noexcept nogil:
+        """The outcome in ``tables`` at ``at`` (a table's start plus a key class)."""
+        cdef int32_t found = self.tables[at]
         if found <= -3:
             found = self._secondary(found, skey)
         return found
@@ -245,7 +243,7 @@ cdef class Matcher:
             group = self.rows8[row + peer]
         else:
             group = self.rows16[-1 - row + peer]
-        return self._table_outcome(self.groups[self.loc[2 * local + 1] + group], kc, skey)
+        return self._table_outcome(self.table_at[self.loc[2 * local + 1] + group] + kc, skey)
 
     cdef inline int32_t _rec_side(self, int32_t row, int32_t groups, int32_t peer, int64_t kc, uint32_t skey) noexcept nogil:
         """As _side, from the row and groups offsets an address record holds."""
@@ -254,7 +252,7 @@ cdef class Matcher:
             group = self.rows8[row + peer]
         else:
             group = self.rows16[-1 - <int64_t>row + peer]
-        return self._table_outcome(self.groups[groups + group], kc, skey)
+        return self._table_outcome(self.table_at[groups + group] + kc, skey)
 
     cdef inline uint8_t _code(self, int32_t e, int32_t i) noexcept nogil:
         cdef uint8_t ce = self.code_of[e + 2], ci = self.code_of[i + 2]
