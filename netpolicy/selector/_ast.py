@@ -108,7 +108,7 @@ class Node:
         return _repr(self)
 
     def __str__(self) -> str:
-        return render(self)
+        return render(self, faithful=True)
 
     def __reduce__(self) -> tuple[Any, tuple[tuple[tuple[Any, ...], ...]]]:
         # Flat post-order form: pickling a deep tree must not recurse.
@@ -280,9 +280,9 @@ _Item = Union[str, Node]
 
 
 def render(node: Node, faithful: bool = False) -> str:
-    """Calico's canonical text of ``node`` (§A.4).
+    """Calico's canonical text of ``node``.
 
-    With ``faithful``, a ``!`` directly applied to another ``!`` gets parentheses
+    With ``faithful`` (what ``str()`` prints), a ``!`` directly applied to another ``!`` gets parentheses
     (``!(!x)``) so that the text parses back to this exact tree; Calico's canonical text
     ``!!x`` would reparse as ``x``.
     """

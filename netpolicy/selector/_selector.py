@@ -33,16 +33,20 @@ class Selector:
 
     Build one with :meth:`Selector.parse` (memoised by text), ``Selector(text)`` or
     ``Selector(node)`` from an ``_ast`` tree. ``sel.matches(labels)`` tells whether a
-    label map matches. Two selectors are equal when their canonical texts (``str(sel)``,
-    Calico's own re-serialisation) are equal.
+    label map matches. ``str(sel)`` is Calico's canonical text, except that a ``!``
+    applied directly to another ``!`` is printed ``!(!x)``, so the text always parses back
+    to the same selector (Calico's own text ``!!x`` would parse as ``x``); the exact
+    Calico text is :attr:`canonical`. Two selectors are equal when their canonical texts
+    are equal.
     """
 
     __slots__ = (
-        "_root", "_canonical", "matches", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__"
+        "_root", "_canonical", "_text", "matches", "_matcher", "_uid", "_keys", "_restrictions", "__weakref__"
     )
 
     _root: _ast.Node
     _canonical: str | None
+    _text: str | None
     matches: Matcher
     """``sel.matches(labels) -> bool``: whether the label map matches, with Calico's
     absent-label rules (§A.3). An attribute holding the compiled function, so a call
@@ -64,6 +68,7 @@ class Selector:
         setter = object.__setattr__
         setter(self, "_root", root)
         setter(self, "_canonical", None)  # rendered on first use
+        setter(self, "_text", None)
         setter(self, "matches", self._compile_and_match)
         setter(self, "_matcher", None)
         setter(self, "_uid", None)
@@ -142,7 +147,7 @@ class Selector:
         """Calico's selector ID: ``"s:" + base64url(SHA-224("s:" + canonical))``."""
         uid = self._uid
         if uid is None:
-            uid = _unique_id(str(self))
+            uid = _unique_id(self._canonical or self.canonical)
             object.__setattr__(self, "_uid", uid)
         return uid
 
@@ -157,7 +162,9 @@ class Selector:
 
     @property
     def canonical(self) -> str:
-        """Calico's canonical text (§A.4); the same as ``str(sel)``."""
+        """Calico's canonical text, which its selector ID is computed from. The same as
+        ``str(sel)`` unless a ``!`` applies directly to another ``!``: Calico prints that
+        ``!!x``, a text that parses back as ``x``."""
         text = self._canonical
         if text is None:
             text = _ast.render(self._root)
@@ -165,19 +172,26 @@ class Selector:
         return text
 
     def __str__(self) -> str:
-        return self._canonical or self.canonical
+        text = self._text
+        if text is None:
+            canonical = self._canonical or self.canonical
+            # Only a tree with a "!" right on a "!" prints differently; without "!!" in
+            # Calico's text there is none.
+            text = canonical if "!!" not in canonical else _ast.render(self._root, faithful=True)
+            object.__setattr__(self, "_text", text)
+        return text
 
     def __repr__(self) -> str:
         return f"Selector({str(self)!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Selector):
-            return self is other or str(self) == str(other)
+            return self is other or (self._canonical or self.canonical) == (other._canonical or other.canonical)
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if isinstance(other, Selector):
-            return not (self is other or str(self) == str(other))
+            return not (self is other or (self._canonical or self.canonical) == (other._canonical or other.canonical))
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -190,8 +204,8 @@ class Selector:
         raise FrozenInstanceError()
 
     def __reduce__(self) -> tuple[Any, tuple[Any]]:
-        # By text: the faithful rendering reparses to this exact tree even for "!(!x)".
-        # A tree whose labels grew past the parser's limit (prefixed()) goes as a tree.
+        # By text, which reparses to this exact tree even for "!(!x)". A tree whose
+        # labels grew past the parser's limit (prefixed()) goes as a tree.
         if any(len(k) > MAX_LABEL_LENGTH for k in self.label_keys):
             return (Selector, (self._root,))
-        return (Selector.parse, (_ast.render(self._root, faithful=True),))
+        return (Selector.parse, (str(self),))

@@ -43,7 +43,8 @@ def leaves():
 
 def trees(double_not=False, max_leaves=12):
     """Selector trees. Without ``double_not`` no ``!`` applies directly to a ``!``:
-    Calico's canonical text of such a tree (``!!x``) reparses as ``x``."""
+    Calico's canonical text of such a tree (``!!x``) reparses as ``x``, while ``str()``
+    prints it ``!(!x)``."""
 
     def extend(children):
         def negate(node):

@@ -33,9 +33,9 @@ def test_bad_selectors_rejected(text):
 @pytest.mark.parametrize("text, canonical, uid", V.CANONICAL)
 def test_canonical_table(text, canonical, uid):
     sel = Selector.parse(text)
-    assert str(sel) == canonical
+    assert sel.canonical == canonical
     again = Selector.parse(canonical)
-    assert str(again) == canonical
+    assert again.canonical == canonical
     assert again.unique_id == sel.unique_id
     if uid is not None:
         assert sel.unique_id == uid

@@ -60,18 +60,26 @@ def check_text(text):
         assert want is None, (text, want)
         assert 0 <= e.position <= len(text)
         return None
-    assert want == str(sel), (text, want)
+    assert want == sel.canonical, (text, want)
     return sel
 
 
-@given(trees())
-def test_canonical_text_round_trips(root):
+@given(trees(double_not=True))
+def test_text_round_trips(root):
     sel = Selector(root)
     again = Selector.parse(str(sel))
     assert again == sel
     assert again.root == root
     assert str(again) == str(sel)
+    assert again.canonical == sel.canonical
     assert again.unique_id == sel.unique_id
+
+
+@given(trees())
+def test_text_is_calicos_canonical_text_without_a_not_on_a_not(root):
+    sel = Selector(root)
+    assert str(sel) == sel.canonical
+    assert Selector.parse(sel.canonical).root == root
 
 
 @given(trees(double_not=True))
