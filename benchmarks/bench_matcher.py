@@ -71,9 +71,9 @@ def flow_objects(columns: dict[str, np.ndarray], count: int) -> list[Any]:
 
 def naive(ps: Any, flow: Any) -> bool:
     """The naive baseline: every policy in order with parsed selectors, per flow."""
-    from netpolicy.evaluate._index import index_of
-    from netpolicy.evaluate._match import rule_matches
-    from netpolicy.evaluate._packet import resolve
+    from netpolicy.resolve.index import index_of
+    from netpolicy.reference._match import rule_matches
+    from netpolicy.reference._packet import resolve
     from netpolicy.model import Action, Direction
 
     index = index_of(ps)
@@ -139,8 +139,8 @@ def measure_load(size: str) -> dict[str, float]:
     import synthetic
 
     import netpolicy
-    from netpolicy.batch import Engine
-    from netpolicy.evaluate import evaluate as reference
+    from netpolicy.engine import Engine
+    from netpolicy.reference import evaluate as reference
 
     text = synthetic.generate(size, 0)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -165,8 +165,8 @@ def measure_speed(size: str, n_flows: int, n_pure: int) -> dict[str, Any]:
 
     import netpolicy
     from netpolicy import _fastmatch_py
-    from netpolicy.batch import Engine
-    from netpolicy.evaluate import evaluate as reference
+    from netpolicy.engine import Engine
+    from netpolicy.reference import evaluate as reference
 
     ps = netpolicy.loads(synthetic.generate(size, 0))
     engine = Engine(ps, reference)
@@ -189,7 +189,7 @@ def measure_speed(size: str, n_flows: int, n_pure: int) -> dict[str, Any]:
         elapsed = best_of(lambda: engine.evaluate_many(part))
         out[f"batch_{name}_per_s"] = count / elapsed
         # the kernel alone, on prepared arrays
-        from netpolicy.batch import _columns
+        from netpolicy.engine import _columns
 
         cols = _columns(engine, part)
         code = np.empty(count, np.uint8)

@@ -26,9 +26,8 @@ from ._version import __version__
 from ._matcher import IMPLEMENTATION
 from .errors import PolicyError, Problem, SelectorSyntaxError, ValidationError
 from .flow import Flow
-from .loader import from_objects, load, loads
+from .policyset import PolicySet, from_objects, load, loads
 from .model import Action, Direction, Endpoint, PolicyRef
-from .policyset import PolicySet
 from .selector import Selector
 from .verdict import Decision, Reason, RuleRef, Verdict
 

@@ -44,10 +44,11 @@ import numpy as np
 
 from .selector._columns import LabelColumns
 from .model import Action, Direction, Endpoint, EntityMatch, NamedPort, PortRange, Rule
+from .resolve.index import index_of
 from .verdict import Decision, Reason, RuleRef
 
 if TYPE_CHECKING:
-    from .policyset import PolicySet
+    from .resolve import Snapshot as PolicySet
 
 __all__ = ["Compiled", "compile_policyset", "flow_key", "source_key", "key_class_map", "FALLBACK", "NONE", "KEY_BITS", "KEY_LIMIT"]
 
@@ -312,8 +313,6 @@ class _Compiler:
         self.policies = ps.policies
         self.tiers = {tier.name: tier for tier in ps.tiers}
         self.endpoints = ps.endpoints
-        from .evaluate._index import index_of
-
         self.index = index_of(ps)  # profile resolution exactly as the reference does it
         self.out = Compiled()
         self.atoms: dict[Any, int] = {}

@@ -19,7 +19,7 @@ from .model import Endpoint
 from .verdict import Decision, Verdict
 
 if TYPE_CHECKING:
-    from .batch import Engine
+    from .engine import Engine
 
 __all__ = ["Matrix", "reachability"]
 

@@ -3,17 +3,24 @@ fired and a readable trace."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import attrs
 
 from .flow import Flow
 from .model import Action, Direction, PolicyRef
 
-if TYPE_CHECKING:
-    from .policyset import PolicySet
+__all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict", "explain_with"]
 
-__all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict"]
+#: How a verdict's trace is recomputed from its source policy set: set by the reference
+#: evaluator when it is imported (it builds on this module, so it cannot be imported here).
+_explain: Callable[[Any, Flow], Sequence["Step"]] | None = None
+
+
+def explain_with(explain: Callable[[Any, Flow], Sequence["Step"]]) -> None:
+    """Make ``explain(source, flow)`` the way verdicts recompute their trace."""
+    global _explain
+    _explain = explain
 
 
 class Reason:
@@ -127,7 +134,7 @@ class Verdict:
     pending: Optional["Verdict"] = None
     trace: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
     _replay: Optional[Callable[[], tuple[Step, ...]]] = attrs.field(default=None, eq=False, repr=False)
-    _source: Any = attrs.field(default=None, eq=False, repr=False)  # a PolicySet: explain() re-runs its reference
+    _source: Any = attrs.field(default=None, eq=False, repr=False)  # a policy set: explain() re-runs its reference
 
     @property
     def allowed(self) -> bool:
@@ -137,10 +144,8 @@ class Verdict:
         """The trace: what :meth:`explain` prints, one :class:`Step` per line."""
         if self.trace:
             return self.trace
-        if self._source is not None:
-            from .evaluate import explain_steps  # the evaluator builds on this module
-
-            return explain_steps(self._source, self.flow)
+        if self._source is not None and _explain is not None:
+            return tuple(_explain(self._source, self.flow))
         if self._replay is not None:
             return self._replay()
         return self.trace
@@ -173,7 +178,7 @@ _new = object.__new__
 
 def _quick_verdict(
     flow: Flow, action: Action, egress: Decision | None, ingress: Decision | None,
-    logged: tuple[RuleRef, ...], source: PolicySet | None,
+    logged: tuple[RuleRef, ...], source: Any,
 ) -> Verdict:
     """``Verdict(flow, action, egress, ingress, logged, source=source)``, built faster:
     equal, hashing, pickling and explaining the same (no pending verdict, no stored trace)."""

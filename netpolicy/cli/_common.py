@@ -11,7 +11,7 @@ import click
 
 from ..errors import PolicyError, ValidationError
 from ..flow import Flow
-from ..policyset import PolicySet
+from ..policyset import PolicySet, load, loads
 
 __all__ = [
     "EXIT_OK",
@@ -119,17 +119,15 @@ def single_namespace(namespaces: Sequence[str]) -> str:
 def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicySet:
     """Load manifests; invalid input exits 3 with one line per problem; loader warnings go
     to stderr."""
-    from .. import loader
-
     paths = list(filenames)
     if paths.count("-") > 1:
         raise click.UsageError("'-' (stdin) may be given only once")
     try:
         if paths == ["-"]:
             text = sys.stdin.read()
-            policy_set = loader.loads(text, strict=strict)
+            policy_set = loads(text, strict=strict)
         else:
-            policy_set = loader.load(*paths, strict=strict)
+            policy_set = load(*paths, strict=strict)
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
     for warning in policy_set.warnings:

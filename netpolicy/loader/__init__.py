@@ -1,9 +1,10 @@
-"""Manifests to :class:`~netpolicy.PolicySet`: read, validate and normalize every
-supported kind (api.md "Loading").
+"""Manifests to validated resources: read and validate every supported kind, and
+return them as one :class:`Loaded` record for the resolve stage to normalize.
 
 Reading is in :mod:`._yaml`, envelopes in :mod:`._envelope`, the kinds in
-:mod:`.inventory` and :mod:`.policies` (joined by :mod:`.registry`), and the final model in
-:mod:`.normalize` and :mod:`._build`.
+:mod:`.inventory` and :mod:`.policies` (joined by :mod:`.registry`), the records Calico
+generates profiles from in :mod:`.records`, and the cross-document checks in
+:mod:`._build`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ..errors import Problem, ValidationError
+from ._build import Loaded, build
 from ._yaml import Read, read_bytes, read_objects, read_text
 
-if TYPE_CHECKING:
-    from ..policyset import PolicySet
-
-__all__ = ["load", "loads", "from_objects", "MANIFEST_SUFFIXES"]
+__all__ = ["Loaded", "load_paths", "load_string", "load_objects", "paused_gc", "MANIFEST_SUFFIXES"]
 
 #: Files a directory is searched for.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -27,7 +26,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _T = TypeVar("_T")
 
 
-def _paused_gc(work: Callable[[], _T]) -> _T:
+def paused_gc(work: Callable[[], _T]) -> _T:
     """Run ``work`` with the cyclic garbage collector paused (loading allocates many
     objects and frees none of them, so collections would only cost time)."""
     enabled = gc.isenabled()
@@ -37,12 +36,6 @@ def _paused_gc(work: Callable[[], _T]) -> _T:
     finally:
         if enabled:
             gc.enable()
-
-
-def _run(reads: list[Read], strict: bool) -> PolicySet:
-    from ._build import build
-
-    return build(reads, strict=strict)
 
 
 def _files(path: str) -> Iterator[str]:
@@ -73,43 +66,31 @@ def _read_path(path: str) -> Read:
     return read_bytes(data, path)
 
 
-def load(*paths: str | os.PathLike[str], strict: bool = True) -> PolicySet:
-    """Load manifests from files and directories (searched recursively for ``*.yaml``,
+def load_paths(*paths: str | os.PathLike[str], strict: bool = True) -> Loaded:
+    """Manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
     Raises :class:`~netpolicy.ValidationError` listing every problem found; nothing is
     loaded then. With ``strict=False`` unknown kinds are skipped and listed in
     ``warnings`` instead of failing.
     """
-
-    def work() -> PolicySet:
-        reads = []
-        for path in paths:
-            text = os.fspath(path)
-            for file in _files(text):
-                reads.append(_read_path(file))
-        return _run(reads, strict)
-
-    return _paused_gc(work)
+    reads = [_read_path(file) for path in paths for file in _files(os.fspath(path))]
+    return build(reads, strict=strict)
 
 
-def loads(text: str | bytes, strict: bool = True) -> PolicySet:
-    """Load manifests from one string: YAML documents separated by ``---``, JSON, a
-    sequence of objects or List wrappers."""
-
-    def work() -> PolicySet:
-        if isinstance(text, (bytes, bytearray)):
-            read = read_bytes(bytes(text), None)
-        elif isinstance(text, str):
-            read = read_text(text, None)
-        else:
-            raise ValidationError([Problem(message=f"expected text, got {type(text).__name__}")])
-        return _run([read], strict)
-
-    return _paused_gc(work)
+def load_string(text: str | bytes, strict: bool = True) -> Loaded:
+    """Manifests from one string: YAML documents separated by ``---``, JSON, a sequence
+    of objects or List wrappers."""
+    if isinstance(text, (bytes, bytearray)):
+        read = read_bytes(bytes(text), None)
+    elif isinstance(text, str):
+        read = read_text(text, None)
+    else:
+        raise ValidationError([Problem(message=f"expected text, got {type(text).__name__}")])
+    return build([read], strict=strict)
 
 
-def from_objects(objects: Iterable[Any], strict: bool = True) -> PolicySet:
-    """Load already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give
-    them). The inputs are not modified."""
-    return _paused_gc(lambda: _run([read_objects(objects)], strict))
+def load_objects(objects: Iterable[Any], strict: bool = True) -> Loaded:
+    """Already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give them).
+    The inputs are not modified."""
+    return build([read_objects(objects)], strict=strict)

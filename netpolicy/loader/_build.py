@@ -1,38 +1,52 @@
-"""From read documents to a PolicySet: envelopes, duplicates, the two conversion passes
-(inventory kinds, then policy kinds), cross-document checks and normalization.
+"""From read documents to a :class:`Loaded` record: envelopes, duplicates, the two
+conversion passes (inventory kinds, then policy kinds) and cross-document checks.
 
 Every problem is collected; when there is any, one ValidationError with all of them is
-raised and nothing is returned.
+raised and nothing is returned. Profiles and effective labels are the resolve stage's work.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
 from ..errors import PolicyError, Problem, ValidationError
 from ..model import Endpoint, NetworkSet, Origin, Policy, Profile, ServiceBackends, Tier
-from ..policyset import PolicySet
 from ._envelope import UnknownKind, read_envelope
 from ._fields import Document
 from ._yaml import Read
-from .inventory import NamespaceRecord, ServiceAccountRecord, WorkloadRecord
-from .normalize import (
+from .records import (
     BUILTIN_TIERS,
     DEFAULT_ALLOW_PROFILE,
-    default_allow_profile,
+    METADATA_NAME_LABEL,
+    NamespaceRecord,
+    ServiceAccountRecord,
+    WorkloadRecord,
     default_profiles,
-    effective_endpoint_labels,
-    merge_services,
-    namespace_profile,
-    network_set_labels,
-    service_account_profile,
+    namespace_profile_name,
+    service_account_profile_name,
 )
 from .registry import Inventory, Meta, Node, Registration, registry
-from .inventory import METADATA_NAME_LABEL
 
-__all__ = ["build"]
+__all__ = ["Loaded", "build"]
+
+
+@attrs.frozen
+class Loaded:
+    """Every value a load produced, validated, before normalization. ``workloads`` and
+    ``hosts`` hold endpoints whose ``profiles`` chain is already set."""
+
+    tiers: tuple[Tier, ...]
+    policies: tuple[Policy, ...]
+    profiles: tuple[Profile, ...]
+    namespaces: Mapping[str, Mapping[str, str]]
+    accounts: tuple[ServiceAccountRecord, ...]
+    workloads: tuple[WorkloadRecord, ...]
+    hosts: tuple[Endpoint, ...]
+    network_sets: tuple[NetworkSet, ...]
+    slices: tuple[ServiceBackends, ...]
+    warnings: tuple[str, ...]
 
 
 def _place(doc: Document) -> str:
@@ -65,7 +79,7 @@ class _Entry:
     outputs: list[object] = attrs.field(factory=list)
 
 
-def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
+def build(reads: Sequence[Read], *, strict: bool = True) -> Loaded:
     problems: list[Problem] = []
     skipped: list[str] = []
     table = registry()
@@ -114,7 +128,7 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
             entry.outputs = _convert(entry.doc, entry.registration, entry.meta, inventory)
             entry.doc.body = None
 
-    result = _assemble(entries, inventory, warnings)
+    result = _assemble(entries, inventory)
 
     for read in reads:  # in input order: by file, then by document
         ordered = read.problems + [p for doc in read.documents for p in doc.problems]
@@ -124,16 +138,7 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> PolicySet:
             warnings.extend(doc.warnings)
     if problems:
         raise ValidationError(problems)
-    tiers, policies, profiles, endpoints, network_sets, services = result
-    return PolicySet(
-        tiers=tiers,
-        policies=policies,
-        profiles=profiles,
-        endpoints=endpoints,
-        network_sets=network_sets,
-        services=services,
-        warnings=warnings,
-    )
+    return attrs.evolve(result, warnings=tuple(warnings))
 
 
 def _inventory(entries: Iterable[_Entry]) -> Inventory:
@@ -156,17 +161,12 @@ def _inventory(entries: Iterable[_Entry]) -> Inventory:
     return Inventory(nodes=nodes, namespaces=namespaces)
 
 
-_Assembled = tuple[
-    list[Tier], list[Policy], list[Profile], list[Endpoint], list[NetworkSet], tuple[ServiceBackends, ...]
-]
-
-
-def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[str]) -> _Assembled:
+def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
     tiers: dict[str, Tier] = {tier.name: tier for tier in BUILTIN_TIERS}
     builtin = dict(tiers)
     policies: list[tuple[Policy, Document]] = []
     user_profiles: dict[str, Profile] = {}
-    accounts: dict[str, Profile] = {}
+    accounts: list[ServiceAccountRecord] = []
     workloads: list[tuple[WorkloadRecord, Document]] = []
     hosts: list[tuple[Endpoint, Document]] = []
     network_sets: list[NetworkSet] = []
@@ -190,8 +190,7 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
             elif isinstance(output, Profile):
                 user_profiles[output.name] = output
             elif isinstance(output, ServiceAccountRecord):
-                profile = service_account_profile(output)
-                accounts[profile.name] = profile
+                accounts.append(output)
             elif isinstance(output, WorkloadRecord):
                 workloads.append((output, doc))
             elif isinstance(output, Endpoint):
@@ -209,23 +208,17 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
         if policy.tier not in tiers:
             doc.problem(("spec", "tier"), f"tier {policy.tier!r} does not exist")
 
-    # Profiles: synthesized for namespaces and service accounts, then what the
-    # manifests define (a Profile document replaces a synthesized one of its name).
-    profiles: dict[str, Profile] = {DEFAULT_ALLOW_PROFILE: default_allow_profile()}
-    for name, labels in inventory.namespaces.items():
-        profile = namespace_profile(NamespaceRecord(name, labels))
-        profiles[profile.name] = profile
-    profiles.update(accounts)
+    # The profiles there will be: generated for namespaces and service accounts (and the
+    # service accounts pods name), and what the manifests define.
+    known = {DEFAULT_ALLOW_PROFILE, *user_profiles}
+    known.update(namespace_profile_name(name) for name in inventory.namespaces)
+    known.update(service_account_profile_name(a.namespace, a.name) for a in accounts)
     for record, _ in workloads:
         endpoint = record.endpoint
         if record.from_pod and endpoint.namespace and endpoint.service_account:
-            name = f"ksa.{endpoint.namespace}.{endpoint.service_account}"
-            if name not in profiles:
-                profiles[name] = service_account_profile(
-                    ServiceAccountRecord(endpoint.namespace, endpoint.service_account, {})
-                )
-    profiles.update(user_profiles)
+            known.add(service_account_profile_name(endpoint.namespace, endpoint.service_account))
 
+    kept: list[WorkloadRecord] = []
     endpoints: list[Endpoint] = []
     owners: dict[str, Document] = {}
     pods = {record.endpoint.key for record, _ in workloads if record.from_pod}
@@ -237,44 +230,36 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, warnings: list[st
             continue
         chain = endpoint.profiles if endpoint.profiles is not None else default_profiles(endpoint)
         chain = chains.setdefault(chain, chain)  # pods of a namespace share one tuple
-        _check_profiles(doc, chain, profiles, explicit=not record.from_pod)
-        object.__setattr__(endpoint, "profiles", chain)  # the same chain, not derived again
-        labels = effective_endpoint_labels(
-            endpoint, profiles, from_pod=record.from_pod, orchestrator="k8s" if record.from_pod else record.orchestrator
-        )
-        endpoints.append(_own(_complete(endpoint, chain, labels), doc, owners))
+        _check_profiles(doc, chain, known, explicit=not record.from_pod)
+        object.__setattr__(endpoint, "profiles", chain)  # made by this load, not shared yet
+        kept.append(record)
+        endpoints.append(_own(endpoint, doc, owners))
     for endpoint, doc in hosts:
-        chain = endpoint.profiles or ()
-        _check_profiles(doc, chain, profiles, explicit=True)
-        labels = effective_endpoint_labels(endpoint, profiles)
-        endpoints.append(_own(_complete(endpoint, chain, labels), doc, owners))
+        chain = tuple(endpoint.profiles or ())
+        _check_profiles(doc, chain, known, explicit=True)
+        object.__setattr__(endpoint, "profiles", chain)
+        endpoints.append(_own(endpoint, doc, owners))
     _check_addresses(endpoints, owners)
 
-    sets = [attrs.evolve(item, effective_labels=network_set_labels(item, profiles)) for item in network_sets]
-    return (
-        list(tiers.values()),
-        [policy for policy, _ in policies],
-        list(profiles.values()),
-        endpoints,
-        sets,
-        merge_services(slices),
+    return Loaded(
+        tiers=tuple(tiers.values()),
+        policies=tuple(policy for policy, _ in policies),
+        profiles=tuple(user_profiles.values()),
+        namespaces=inventory.namespaces,
+        accounts=tuple(accounts),
+        workloads=tuple(kept),
+        hosts=tuple(endpoint for endpoint, _ in hosts),
+        network_sets=tuple(network_sets),
+        slices=tuple(slices),
+        warnings=(),
     )
 
 
-def _complete(endpoint: Endpoint, profiles: tuple[str, ...], labels: Any) -> Endpoint:
-    """Fill in profiles and effective labels. The endpoint was made by this load and is
-    not shared yet, so it is completed in place rather than copied (which would run
-    every attrs converter again)."""
-    object.__setattr__(endpoint, "profiles", tuple(profiles))
-    object.__setattr__(endpoint, "effective_labels", labels)
-    return endpoint
-
-
-def _check_profiles(doc: Document, chain: Sequence[str], profiles: dict[str, Profile], *, explicit: bool) -> None:
+def _check_profiles(doc: Document, chain: Sequence[str], known: set[str], *, explicit: bool) -> None:
     if not explicit:
         return
     for index, name in enumerate(chain):
-        if name not in profiles:
+        if name not in known:
             doc.warn(("spec", "profiles", index), f"profile {name!r} is not defined; it lends no labels and no rules")
 
 

@@ -3,8 +3,9 @@
 
 Namespace, Pod, ServiceAccount, Node (``v1``); WorkloadEndpoint, HostEndpoint,
 NetworkSet, GlobalNetworkSet (Calico); EndpointSlice (``discovery.k8s.io/v1``). They
-produce model values (Endpoint, NetworkSet, ServiceBackends) and the records below;
-:mod:`netpolicy.loader.normalize` turns the records into profiles and effective labels.
+produce model values (Endpoint, NetworkSet, ServiceBackends) and the records of
+:mod:`.records`;
+:mod:`netpolicy.resolve` turns the records into profiles and effective labels.
 """
 
 from __future__ import annotations
@@ -14,56 +15,17 @@ import re
 import socket
 from typing import Any, Iterable, Mapping
 
-import attrs
-
-from ..model import PROTOCOL_NUMBERS, ContainerPort, Endpoint, IPAddress, IPNetwork, NetworkSet, Origin, ServiceBackends, _frozen_labels
+from ..model import PROTOCOL_NUMBERS, ContainerPort, Endpoint, IPAddress, IPNetwork, NetworkSet, ServiceBackends
 from ._envelope import _DNS_SUBDOMAIN, check_dns_subdomain
 from ._fields import MISSING, Field, short_repr
+from .records import METADATA_NAME_LABEL, NAMESPACE_LABEL, SERVICE_NAME_LABEL, NamespaceRecord, ServiceAccountRecord, WorkloadRecord
 from .registry import CALICO, CORE, DISCOVERY, Converter, Inventory, Meta, Node
 
 __all__ = [
     "CONVERTERS",
-    "NamespaceRecord",
-    "ServiceAccountRecord",
-    "WorkloadRecord",
     "parse_ip",
     "parse_cidr",
 ]
-
-NAMESPACE_LABEL = "projectcalico.org/namespace"
-ORCHESTRATOR_LABEL = "projectcalico.org/orchestrator"
-SERVICE_ACCOUNT_LABEL = "projectcalico.org/serviceaccount"
-METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-
-
-@attrs.frozen
-class NamespaceRecord:
-    """A Namespace, with ``kubernetes.io/metadata.name`` among its labels."""
-
-    name: str
-    labels: Mapping[str, str] = attrs.field(converter=_frozen_labels)
-    origin: Origin | None = attrs.field(default=None, eq=False)
-
-
-@attrs.frozen
-class ServiceAccountRecord:
-    namespace: str
-    name: str
-    labels: Mapping[str, str] = attrs.field(converter=_frozen_labels)
-    origin: Origin | None = attrs.field(default=None, eq=False)
-
-
-@attrs.frozen
-class WorkloadRecord:
-    """A workload endpoint before normalization. ``from_pod`` is True for Pods (whose
-    ``pcns.``/``pcsa.`` labels are dropped and whose orchestrator is ``k8s``);
-    ``orchestrator`` is a WorkloadEndpoint's ``spec.orchestrator``."""
-
-    endpoint: Endpoint
-    from_pod: bool
-    orchestrator: str | None = "k8s"
-
 
 # -- addresses -------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 import threading
 
 import netpolicy
-from netpolicy.evaluate import _index
+from netpolicy.resolve import index as _index
 
 
 def test_finalizer_inside_index_build_does_not_deadlock() -> None:

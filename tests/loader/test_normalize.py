@@ -9,7 +9,8 @@ import pytest
 
 import netpolicy
 from netpolicy import Action, Direction, Endpoint, ValidationError
-from netpolicy.loader.normalize import BUILTIN_TIERS, effective_endpoint_labels
+from netpolicy.loader.records import BUILTIN_TIERS
+from netpolicy.resolve import effective_endpoint_labels
 from netpolicy.model import Profile
 
 

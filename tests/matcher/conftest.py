@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import pytest
 
-from netpolicy.batch import Engine
-from netpolicy.evaluate import evaluate as reference
+from netpolicy.engine import Engine
+from netpolicy.reference import evaluate as reference
 
 REQUIRE = os.environ.get("NETPOLICY_REQUIRE_EXTENSIONS") == "1"
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netpolicy import PolicyError
-from netpolicy.batch import Engine
-from netpolicy.evaluate import evaluate as reference
+from netpolicy.engine import Engine
+from netpolicy.reference import evaluate as reference
 from netpolicy.testing import strategies as nps
 
 pytestmark = pytest.mark.hypothesis

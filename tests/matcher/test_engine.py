@@ -12,8 +12,8 @@ import pytest
 
 import netpolicy
 from netpolicy import Flow, PolicyError
-from netpolicy.batch import Engine
-from netpolicy.evaluate import evaluate as reference
+from netpolicy.engine import Engine
+from netpolicy.reference import evaluate as reference
 
 from .cluster import MANIFESTS
 

@@ -14,8 +14,8 @@ import attrs
 import pytest
 
 import netpolicy
-from netpolicy import Flow, batch
-from netpolicy.evaluate import evaluate as reference
+from netpolicy import Flow, engine as batch
+from netpolicy.reference import evaluate as reference
 from netpolicy.verdict import Verdict
 
 from .cluster import MANIFESTS
@@ -140,7 +140,7 @@ def test_verdicts_built_as_the_docs_say_still_explain() -> None:
     # docs/semantics.md: another evaluator passes replay=functools.partial(explain_steps, ...)
     import functools
 
-    from netpolicy.evaluate import explain_steps
+    from netpolicy.reference import explain_steps
 
     ps = netpolicy.loads(MANIFESTS)
     flow = Flow("10.0.0.1", "10.0.0.2", dst_port=9090)

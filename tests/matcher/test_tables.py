@@ -14,7 +14,7 @@ import netpolicy
 from netpolicy import _compile
 from netpolicy._compile import KEY_BITS, compile_policyset, key_class_map
 from netpolicy import Flow
-from netpolicy.evaluate import evaluate as reference
+from netpolicy.reference import evaluate as reference
 
 from .cluster import MANIFESTS
 from .test_engine import all_flows, outcome

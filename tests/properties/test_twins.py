@@ -28,7 +28,7 @@ def _matchers() -> list[Any]:
 
 
 def _reference(ps: netpolicy.PolicySet, flow: netpolicy.Flow) -> netpolicy.Verdict:
-    from netpolicy.evaluate import evaluate
+    from netpolicy.reference import evaluate
 
     return evaluate(ps, flow)
 
@@ -36,7 +36,7 @@ def _reference(ps: netpolicy.PolicySet, flow: netpolicy.Flow) -> netpolicy.Verdi
 @heavy
 @given(nps.manifests(), st.data())
 def test_evaluate_many_equals_evaluate(documents: list[dict[str, Any]], data: st.DataObject) -> None:
-    from netpolicy.batch import ACTION_ALLOW, ACTION_DENY
+    from netpolicy.engine import ACTION_ALLOW, ACTION_DENY
 
     ps = load(documents)
     flows = draw_flows(data, ps, max_size=12)
@@ -74,7 +74,7 @@ def test_evaluate_many_on_columns_equals_evaluate(documents: list[dict[str, Any]
 @heavy
 @given(documents=nps.manifests(), data=st.data())
 def test_compiled_twins_equal_the_reference(matcher: Any, documents: list[dict[str, Any]], data: st.DataObject) -> None:
-    from netpolicy.batch import Engine
+    from netpolicy.engine import Engine
 
     ps = load(documents)
     engine = Engine(ps, _reference, matcher=matcher)

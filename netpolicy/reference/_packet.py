@@ -23,7 +23,7 @@ import attrs
 from ..errors import PolicyError
 from ..flow import Flow, Side
 from ..model import Endpoint, IPAddress
-from ._index import Entity, Index
+from ..resolve.index import Entity, Index
 from ._trace import describe_endpoint
 
 __all__ = ["Packet", "Peer", "resolve", "shared_family"]

@@ -1,41 +1,34 @@
-"""From converted objects to the model the evaluator runs on: synthesized profiles,
-built-in tiers, effective labels (calico-semantics §A.6, §B.5, §B.6)."""
+"""The profiles Calico generates and the labels selectors see: profiles of namespaces
+and service accounts, effective labels of endpoints and network sets, Services merged
+from their EndpointSlices."""
 
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from ..model import Action, Endpoint, FrozenLabels, NetworkSet, Profile, Rule, ServiceBackends, Tier
-from .inventory import (
+from ..loader.records import (
+    DEFAULT_ALLOW_PROFILE,
     METADATA_NAME_LABEL,
     NAMESPACE_LABEL,
     ORCHESTRATOR_LABEL,
     SERVICE_ACCOUNT_LABEL,
     NamespaceRecord,
     ServiceAccountRecord,
+    default_profiles,
+    namespace_profile_name,
+    service_account_profile_name,
 )
+from ..model import Action, Endpoint, FrozenLabels, NetworkSet, Profile, Rule, ServiceBackends
 
 __all__ = [
-    "BUILTIN_TIERS",
-    "DEFAULT_ALLOW_PROFILE",
     "namespace_profile",
     "service_account_profile",
     "default_allow_profile",
-    "default_profiles",
     "effective_endpoint_labels",
     "network_set_labels",
     "merge_services",
 ]
 
-#: Tiers Calico creates itself (v3.32+ names and the ≤ v3.31 admin/baseline names).
-BUILTIN_TIERS: tuple[Tier, ...] = (
-    Tier("adminnetworkpolicy", 1000.0, Action.PASS),
-    Tier("kube-admin", 1000.0, Action.PASS),
-    Tier("default", 1_000_000.0, Action.DENY),
-    Tier("kube-baseline", 10_000_000.0, Action.PASS),
-    Tier("baselineadminnetworkpolicy", 10_000_000.0, Action.PASS),
-)
-DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 _ALLOW_ALL = (Rule(action=Action.ALLOW),)
 _ANTI_SPOOF = ("pcns.", "pcsa.")
 
@@ -45,7 +38,7 @@ def namespace_profile(namespace: NamespaceRecord) -> Profile:
     ``pcns.projectcalico.org/name``; allows everything both ways."""
     labels = {f"pcns.{key}": value for key, value in namespace.labels.items()}
     labels["pcns.projectcalico.org/name"] = namespace.name
-    return Profile(f"kns.{namespace.name}", labels, _ALLOW_ALL, _ALLOW_ALL, origin=namespace.origin)
+    return Profile(namespace_profile_name(namespace.name), labels, _ALLOW_ALL, _ALLOW_ALL, origin=namespace.origin)
 
 
 def service_account_profile(account: ServiceAccountRecord) -> Profile:
@@ -53,23 +46,12 @@ def service_account_profile(account: ServiceAccountRecord) -> Profile:
     no rules."""
     labels = {f"pcsa.{key}": value for key, value in account.labels.items()}
     labels["pcsa.projectcalico.org/name"] = account.name
-    return Profile(f"ksa.{account.namespace}.{account.name}", labels, origin=account.origin)
+    return Profile(service_account_profile_name(account.namespace, account.name), labels, origin=account.origin)
 
 
 def default_allow_profile() -> Profile:
     """The built-in ``projectcalico-default-allow``: allow all, both ways."""
     return Profile(DEFAULT_ALLOW_PROFILE, {}, _ALLOW_ALL, _ALLOW_ALL)
-
-
-def default_profiles(endpoint: Endpoint) -> tuple[str, ...]:
-    """The profiles a pod in ``endpoint.namespace`` has: ``kns.<ns>`` then
-    ``ksa.<ns>.<sa>`` when it has a service account."""
-    if endpoint.is_host or not endpoint.namespace:
-        return ()
-    names = [f"kns.{endpoint.namespace}"]
-    if endpoint.service_account:
-        names.append(f"ksa.{endpoint.namespace}.{endpoint.service_account}")
-    return tuple(names)
 
 
 def _undeclared_namespace_labels(namespace: str) -> Mapping[str, str]:
@@ -82,10 +64,11 @@ def _implied_labels(name: str, endpoint: Endpoint) -> Mapping[str, str]:
     """What a missing default profile would lend (a hand-built endpoint in a namespace
     the inventory does not hold behaves as in a real cluster)."""
     namespace = endpoint.namespace
-    if namespace and name == f"kns.{namespace}":
+    if namespace and name == namespace_profile_name(namespace):
         return _undeclared_namespace_labels(namespace)
-    if namespace and endpoint.service_account and name == f"ksa.{namespace}.{endpoint.service_account}":
-        return {"pcsa.projectcalico.org/name": endpoint.service_account}
+    account = endpoint.service_account
+    if namespace and account and name == service_account_profile_name(namespace, account):
+        return {"pcsa.projectcalico.org/name": account}
     return {}
 
 
@@ -96,7 +79,7 @@ def effective_endpoint_labels(
     from_pod: bool = True,
     orchestrator: str | None = "k8s",
 ) -> Mapping[str, str]:
-    """The labels selectors see on ``endpoint`` (§A.6).
+    """The labels selectors see on ``endpoint``.
 
     A workload endpoint with a namespace is treated like a pod there: its ``pcns.``/
     ``pcsa.`` labels are dropped (unless ``from_pod`` is False: a WorkloadEndpoint
@@ -132,7 +115,7 @@ def network_set_labels(network_set: NetworkSet, profiles: Mapping[str, Profile])
     labels = dict(network_set.labels)
     if network_set.namespace:
         labels[NAMESPACE_LABEL] = network_set.namespace
-        profile = profiles.get(f"kns.{network_set.namespace}")
+        profile = profiles.get(namespace_profile_name(network_set.namespace))
         lent = profile.labels_to_apply if profile is not None else _undeclared_namespace_labels(network_set.namespace)
         for key, value in lent.items():
             labels.setdefault(key, value)

@@ -101,6 +101,9 @@ def describe_rule(rule: Rule) -> str:
         parts.append("(http clause: not enforced at layer 4)")
     if len(parts) == 1:
         parts.append("all traffic")
+    written = [p for p in (rule.from_rule, f'"{rule.name}"' if rule.name else None) if p]
+    if written:  # the manifest rule it was converted from
+        parts.append(f"[{' '.join(written)}]")
     return " ".join(parts)
 
 

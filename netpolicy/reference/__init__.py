@@ -19,32 +19,35 @@ from typing import TYPE_CHECKING
 
 from ..flow import Flow
 from ..model import Action, Direction
-from ..verdict import Decision, RuleRef, Step, Verdict
+from ..resolve.index import Index, index_of
+from ..verdict import Decision, RuleRef, Step, Verdict, explain_with
 from ._direction import Judge, staged_applies
-from ._index import Index, index_of
 from ._packet import Packet, Peer, resolve
 from ._trace import OFF, Trace, describe_endpoint, describe_flow
 
 if TYPE_CHECKING:
-    from ..policyset import PolicySet
+    from ..resolve import Snapshot
 
 __all__ = ["evaluate", "explain_steps"]
 
 
-def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
+def evaluate(ps: Snapshot, flow: Flow) -> Verdict:
     """The verdict on ``flow``. The trace is not recorded; the verdict recomputes it
     when :meth:`Verdict.explain` is called."""
     return _verdict(ps, flow, OFF)
 
 
-def explain_steps(ps: PolicySet, flow: Flow) -> tuple[Step, ...]:
+def explain_steps(ps: Snapshot, flow: Flow) -> tuple[Step, ...]:
     """The trace of evaluating ``flow``, step by step."""
     trace = Trace(True)
     _verdict(ps, flow, trace)
     return tuple(trace.steps)
 
 
-def _verdict(ps: PolicySet, flow: Flow, trace: Trace) -> Verdict:
+explain_with(explain_steps)  # a verdict's explain() re-runs this evaluator on its source
+
+
+def _verdict(ps: Snapshot, flow: Flow, trace: Trace) -> Verdict:
     index = index_of(ps)
     packet = resolve(index, flow)
     trace.add(0, "flow", describe_flow(flow, packet.family) if trace.on else "")

@@ -1,4 +1,4 @@
-"""What the evaluator looks up in a PolicySet, indexed once and cached.
+"""What the evaluators look up in a policy set, indexed once and cached.
 
 * Every Calico entity that rule selectors see (§A.6, §A.9): workload and host endpoints
   with their addresses, NetworkSets and GlobalNetworkSets with their CIDRs, each with its
@@ -7,8 +7,8 @@
 * Services by namespace and name, profiles by name.
 * The policies that apply to an inventory endpoint per direction, grouped by tier.
 
-The index lives outside the PolicySet (a weak map keyed by the PolicySet), so the
-PolicySet stays small and picklable; it is built once under a lock and only read after.
+The index lives outside the policy set (a weak map keyed by it), so the
+policy set stays small and picklable; it is built once under a lock and only read after.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ from typing import TYPE_CHECKING, Mapping, cast
 import attrs
 
 from ..errors import PolicyError
+from ..loader.records import DEFAULT_ALLOW_PROFILE, default_profiles
 from ..model import Action, ContainerPort, Direction, Endpoint, IPAddress, IPNetwork, Policy, Profile, Rule, ServiceBackends, Tier
 
 if TYPE_CHECKING:
-    from ..policyset import PolicySet
+    from .snapshot import Snapshot
 
 __all__ = ["Entity", "Index", "TierPolicies", "index_of"]
 
 _ALLOW_ALL = (Rule(Action.ALLOW),)
 
-#: The profile Calico gives auto-created host endpoints: allow everything (§B.6).
-DEFAULT_ALLOW_PROFILE = Profile(name="projectcalico-default-allow", ingress=_ALLOW_ALL, egress=_ALLOW_ALL)
+#: The profile Calico gives auto-created host endpoints: allow everything.
+_DEFAULT_ALLOW = Profile(name=DEFAULT_ALLOW_PROFILE, ingress=_ALLOW_ALL, egress=_ALLOW_ALL)
 
 
 @attrs.frozen
@@ -61,11 +62,11 @@ def _host_network(address: IPAddress) -> IPNetwork:
 
 
 class Index:
-    """Lookups over one PolicySet; see the module docstring."""
+    """Lookups over one policy set; see the module docstring."""
 
-    def __init__(self, ps: PolicySet) -> None:
-        # weak, so that the cache entry of a PolicySet dies with it
-        self._ps: PolicySet = cast("PolicySet", weakref.proxy(ps))
+    def __init__(self, ps: Snapshot) -> None:
+        # weak, so that the cache entry of a policy set dies with it
+        self._ps: Snapshot = cast("Snapshot", weakref.proxy(ps))
         self._ps_ref = weakref.ref(ps)
         self.tiers: Mapping[str, Tier] = {tier.name: tier for tier in ps.tiers}
         self.profiles: Mapping[str, Profile] = ps.profiles
@@ -97,8 +98,8 @@ class Index:
         self._applying: dict[tuple[Endpoint, Direction, bool], tuple[TierPolicies, ...]] = {}
 
     @property
-    def policy_set(self) -> PolicySet | None:
-        """The PolicySet indexed (None once it is gone)."""
+    def policy_set(self) -> Snapshot | None:
+        """The policy set indexed (None once it is gone)."""
         return self._ps_ref()
 
     # -- entities and addresses ------------------------------------------------------------
@@ -188,7 +189,7 @@ class Index:
         return self.tiers[name]
 
     def profile(self, name: str, endpoint: Endpoint) -> Profile | None:
-        """The profile ``name`` of ``endpoint``, or None when the PolicySet does not have
+        """The profile ``name`` of ``endpoint``, or None when the policy set does not have
         it. The built-in ``projectcalico-default-allow`` is always known, and so is the
         namespace profile ``kns.<ns>`` of an endpoint's own namespace: Calico creates one
         (allow all) for every namespace, so a hand-built endpoint in a namespace the
@@ -196,8 +197,8 @@ class Index:
         found = self.profiles.get(name)
         if found is not None:
             return found
-        if name == DEFAULT_ALLOW_PROFILE.name:
-            return DEFAULT_ALLOW_PROFILE
+        if name == DEFAULT_ALLOW_PROFILE:
+            return _DEFAULT_ALLOW
         if endpoint.namespace and not endpoint.is_host and name == f"kns.{endpoint.namespace}":
             return Profile(name, ingress=_ALLOW_ALL, egress=_ALLOW_ALL)
         return None
@@ -207,18 +208,16 @@ class Index:
         gets those of a pod in its namespace: ``kns.<ns>`` then ``ksa.<ns>.<sa>`` (§A.6)."""
         if endpoint.profiles is not None:
             return endpoint.profiles
-        from ..loader.normalize import default_profiles
-
         return default_profiles(endpoint)
 
 
-_INDEXES: dict[int, Index] = {}  # by id of a live PolicySet; dropped when it is collected
-# Re-entrant: a finalizer of another PolicySet may run (through garbage collection) while
+_INDEXES: dict[int, Index] = {}  # by id of a live policy set; dropped when it is collected
+# Re-entrant: a finalizer of another policy set may run (through garbage collection) while
 # this thread holds the lock to build an index.
 _LOCK = threading.RLock()
 
 
-def index_of(ps: PolicySet) -> Index:
+def index_of(ps: Snapshot) -> Index:
     """The index of ``ps``, built on first use (once, under a lock)."""
     index = _INDEXES.get(id(ps))
     if index is None or index.policy_set is not ps:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..errors import PolicyError
 from ..model import EntityMatch, IcmpMatch, IPNetwork, NamedPort, PortRange, Rule, RulePort
-from ._index import Entity, Index
+from ..resolve.index import Entity, Index
 from ._packet import Packet, Peer
 
 if TYPE_CHECKING:

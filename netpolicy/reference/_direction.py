@@ -11,7 +11,7 @@ import attrs
 from ..errors import PolicyError
 from ..model import Action, Direction, Endpoint, Policy
 from ..verdict import Decision, Layer, Reason, RuleRef
-from ._index import Index, TierPolicies
+from ..resolve.index import Index, TierPolicies
 from ._match import rule_matches
 from ._packet import Packet
 from ._trace import Trace, describe_order, endpoint_key, describe_rule, describe_tier

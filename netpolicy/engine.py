@@ -21,14 +21,14 @@ import numpy as np
 from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key, source_key
 from ._matcher import Matcher
 from .errors import PolicyError
-from .evaluate import evaluate as _reference_evaluate
-from .evaluate._packet import shared_family
+from .reference import evaluate as _reference_evaluate
+from .reference._packet import shared_family
 from .flow import Flow, protocol_number
 from .model import Action, Endpoint
 from .verdict import Decision, RuleRef, Verdict, _quick_verdict
 
 if TYPE_CHECKING:
-    from .policyset import PolicySet
+    from .resolve import Snapshot as PolicySet
 
 __all__ = ["BatchResult", "Engine", "engine_for", "evaluate", "ACTION_DENY", "ACTION_ALLOW", "COLUMNS"]
 
@@ -556,7 +556,7 @@ _LOCK = threading.Lock()
 def engine_for(ps: PolicySet) -> Engine:
     """The PolicySet's engine, compiled on first use and kept on the PolicySet
     (thread-safe); the reference evaluator decides what its tables do not express."""
-    engine = ps._engine
+    engine: Engine | None = ps._engine
     if engine is None:
         with _LOCK:
             engine = ps._engine
@@ -588,7 +588,7 @@ def evaluate(ps: PolicySet, flow: Flow) -> Verdict:
     """``PolicySet.evaluate``: the tables decide once compiled (by ``evaluate_many``,
     ``matrix`` or after :data:`COMPILE_AFTER` flows); until then, and for whatever the
     tables do not express, the reference evaluator. Both give equal verdicts."""
-    engine = ps._engine
+    engine: Engine | None = ps._engine
     if engine is None:
         calls = _CALLS.get(ps, 0) + 1
         if calls < COMPILE_AFTER:

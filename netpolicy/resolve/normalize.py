@@ -1,0 +1,72 @@
+"""From what the loader produced to the normalized contents of a Snapshot: the profiles
+Calico generates, and the effective labels of every endpoint and network set."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import attrs
+
+from ..loader._build import Loaded
+from ..loader.records import DEFAULT_ALLOW_PROFILE, NamespaceRecord, ServiceAccountRecord, service_account_profile_name
+from ..model import Endpoint, Profile
+from .profiles import (
+    default_allow_profile,
+    effective_endpoint_labels,
+    merge_services,
+    namespace_profile,
+    network_set_labels,
+    service_account_profile,
+)
+
+__all__ = ["normalize"]
+
+
+def normalize(loaded: Loaded) -> dict[str, Any]:
+    """The keyword arguments of a Snapshot (and so of a PolicySet) for ``loaded``."""
+    profiles = _profiles(loaded)
+    endpoints = []
+    for record in loaded.workloads:
+        orchestrator = "k8s" if record.from_pod else record.orchestrator
+        labels = effective_endpoint_labels(record.endpoint, profiles, from_pod=record.from_pod, orchestrator=orchestrator)
+        endpoints.append(_complete(record.endpoint, labels))
+    for endpoint in loaded.hosts:
+        endpoints.append(_complete(endpoint, effective_endpoint_labels(endpoint, profiles)))
+    sets = [attrs.evolve(item, effective_labels=network_set_labels(item, profiles)) for item in loaded.network_sets]
+    return {
+        "tiers": loaded.tiers,
+        "policies": loaded.policies,
+        "profiles": profiles.values(),
+        "endpoints": endpoints,
+        "network_sets": sets,
+        "services": merge_services(loaded.slices),
+        "warnings": loaded.warnings,
+    }
+
+
+def _profiles(loaded: Loaded) -> Mapping[str, Profile]:
+    """Generated for namespaces and service accounts, then what the manifests define (a
+    Profile document replaces a generated one of its name)."""
+    profiles: dict[str, Profile] = {DEFAULT_ALLOW_PROFILE: default_allow_profile()}
+    for name, labels in loaded.namespaces.items():
+        profile = namespace_profile(NamespaceRecord(name, labels))
+        profiles[profile.name] = profile
+    for account in loaded.accounts:
+        profile = service_account_profile(account)
+        profiles[profile.name] = profile
+    for record in loaded.workloads:
+        endpoint = record.endpoint
+        if record.from_pod and endpoint.namespace and endpoint.service_account:
+            name = service_account_profile_name(endpoint.namespace, endpoint.service_account)
+            if name not in profiles:
+                profiles[name] = service_account_profile(ServiceAccountRecord(endpoint.namespace, endpoint.service_account, {}))
+    profiles.update((profile.name, profile) for profile in loaded.profiles)
+    return profiles
+
+
+def _complete(endpoint: Endpoint, labels: Mapping[str, str]) -> Endpoint:
+    """Fill in the effective labels. The endpoint was made by this load and is not shared
+    yet, so it is completed in place rather than copied (which would run every attrs
+    converter again)."""
+    object.__setattr__(endpoint, "effective_labels", labels)
+    return endpoint
