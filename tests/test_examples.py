@@ -170,3 +170,20 @@ def test_every_package_is_installed() -> None:
         if "__pycache__" not in init.parts
     }
     assert found <= declared, f"packages missing from pyproject.toml: {sorted(found - declared)}"
+
+
+def test_every_optional_module_of_the_tests_is_in_the_test_extra() -> None:
+    """A module the tests skip without (``pytest.importorskip``) is installed by the README's
+    test command (`pip install -e '.[test]'`), so those tests run in CI rather than skip."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    import sys
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    installed = {re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower() for requirement in extra}  # type: ignore[union-attr]
+    skipped = {
+        name.split(".")[0]
+        for path in (ROOT / "tests").rglob("*.py")
+        for name in re.findall(r"importorskip\(\s*[\"']([A-Za-z0-9_.]+)[\"']", path.read_text())
+    }
+    optional = {name for name in skipped if name not in sys.stdlib_module_names}
+    assert optional <= installed, f"missing from the [test] extra: {sorted(optional - installed)}"
