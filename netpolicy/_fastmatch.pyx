@@ -4,6 +4,19 @@
 Same API as ``netpolicy._fastmatch_py`` (the pure twin, which is the specification). The
 tables are described in ``netpolicy._compile``; ``Compiled.check()`` proves every index
 in bounds before the loops below read without checks.
+
+One extension module, in parts that each sit beside their pure twin:
+
+- this file: the tables as the Matcher holds them, the lookups of one flow and the
+  Matcher's calls (twin: ``_fastmatch_py.py``);
+- ``_fastmatch_keys.pxi``: the flows' keys from their columns, ``Matcher.flow_keys``
+  (twin: ``_fastmatch_keys_py.py``);
+- ``_fastmatch_block.pxi``: many flows, the batch kernel behind ``Matcher.decide_v4``
+  (twin: the numpy part of ``_fastmatch_py.Matcher``);
+- ``_fastmatch_single.pxi``: one flow, one Verdict, ``Single`` (twin:
+  ``_fastmatch_single_py.py``).
+
+The parts share this file's imports and declarations.
 """
 
 import ipaddress
@@ -15,8 +28,6 @@ import numpy as np
 from ._compile import KEY_BITS, key_class_map
 from .model import Action
 from .verdict import Verdict
-from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 __all__ = ["Matcher", "Single", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
@@ -32,25 +43,6 @@ cdef enum:
     _KEY_BITS = 17  # as in _compile
     _KEY_LIMIT = 256 << 17
     _PORT_MASK = (1 << 17) - 1
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define NETPOLICY_PREFETCH(p) __builtin_prefetch(p)
-    #else
-    #define NETPOLICY_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void _prefetch "NETPOLICY_PREFETCH"(const void* p) noexcept nogil
-
-cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        int type
-        Py_ssize_t offset
-        int flags
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef* d_member
-    PyObject* PyType_GenericAlloc(PyTypeObject* cls, Py_ssize_t n)
 
 
 cdef inline int64_t _class(const uint32_t* starts, int64_t n, uint32_t key) noexcept nogil:
@@ -73,6 +65,9 @@ cdef inline int64_t _key_class(const int64_t* layout, const uint16_t* classes, i
     cdef int64_t sub = key & ((1 << _KEY_BITS) - 1)
     cdef int64_t last = layout[2 * protocol + 1]
     return classes[layout[2 * protocol] + (sub if sub < last else last)]
+
+
+include "_fastmatch_keys.pxi"
 
 
 cdef class Matcher:
@@ -299,93 +294,6 @@ cdef class Matcher:
         i_out[0] = i
         return self._code(e, i)
 
-    cdef void _block(self, const uint32_t* src, const uint32_t* dst, const uint32_t* keys, const uint32_t* skeys,
-                     uint8_t* code, int32_t* eg, int32_t* ing, Py_ssize_t m) noexcept nogil:
-        """Decides ``m`` <= _BLOCK flows in stages, each over the whole block, so that the
-        memory reads of different flows overlap instead of waiting on one another. The
-        tables are read through local pointers, which the outputs cannot alias."""
-        cdef const uint64_t* hash = &self.hash[0]
-        cdef const int32_t* rec = &self.rec[0]
-        cdef const uint8_t* rows8 = &self.rows8[0]
-        cdef const uint16_t* rows16 = &self.rows16[0]
-        cdef const int32_t* table_at = &self.table_at[0]
-        cdef bint wide = self.rows16.shape[0] > 0
-        cdef const int32_t* tables = &self.tables[0]
-        cdef const int32_t* stables = &self.stables[0]
-        cdef const uint8_t* code_of = &self.code_of[0]
-        cdef int64_t n_keys = self.n_keys
-        cdef const int64_t* key_layout = &self.key_layout[0]
-        cdef const uint16_t* key_classes = &self.key_classes[0]
-        cdef const int32_t* s[_BLOCK]
-        cdef const int32_t* d[_BLOCK]
-        cdef int64_t at_e[_BLOCK]
-        cdef int64_t at_i[_BLOCK]
-        cdef int64_t kc[_BLOCK]
-        cdef int32_t out_e[_BLOCK]
-        cdef int32_t out_i[_BLOCK]
-        cdef Py_ssize_t j
-        cdef int64_t group, skc
-        cdef uint32_t skey
-        cdef int32_t e, i
-        cdef uint8_t ce, ci
-        for j in range(m):
-            at_e[j] = self._slot(src[j])
-            at_i[j] = self._slot(dst[j])
-            _prefetch(&hash[at_e[j]])
-            _prefetch(&hash[at_i[j]])
-        for j in range(m):
-            s[j] = &rec[8 * self._find_from(src[j], <uint32_t>at_e[j])]
-            d[j] = &rec[8 * self._find_from(dst[j], <uint32_t>at_i[j])]
-            _prefetch(s[j])
-            _prefetch(d[j])
-        if wide:  # some local class has 16-bit rows
-            for j in range(m):
-                kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
-                at_e[j] = s[j][1] + <int64_t>d[j][5] if s[j][1] >= 0 else s[j][1] - <int64_t>d[j][5]
-                at_i[j] = d[j][3] + <int64_t>s[j][6] if d[j][3] >= 0 else d[j][3] - <int64_t>s[j][6]
-                _prefetch(&rows8[at_e[j]] if at_e[j] >= 0 else <const uint8_t*>&rows16[-1 - at_e[j]])
-                _prefetch(&rows8[at_i[j]] if at_i[j] >= 0 else <const uint8_t*>&rows16[-1 - at_i[j]])
-            for j in range(m):
-                group = rows8[at_e[j]] if at_e[j] >= 0 else rows16[-1 - at_e[j]]
-                at_e[j] = table_at[s[j][2] + group] + kc[j]
-                group = rows8[at_i[j]] if at_i[j] >= 0 else rows16[-1 - at_i[j]]
-                at_i[j] = table_at[d[j][4] + group] + kc[j]
-                _prefetch(&tables[at_e[j]])
-                _prefetch(&tables[at_i[j]])
-        else:  # the same, with 8-bit rows only
-            for j in range(m):
-                kc[j] = _key_class(key_layout, key_classes, n_keys, keys[j])
-                at_e[j] = s[j][1] + d[j][5]
-                at_i[j] = d[j][3] + s[j][6]
-                _prefetch(&rows8[at_e[j]])
-                _prefetch(&rows8[at_i[j]])
-            for j in range(m):
-                at_e[j] = table_at[s[j][2] + rows8[at_e[j]]] + kc[j]
-                at_i[j] = table_at[d[j][4] + rows8[at_i[j]]] + kc[j]
-                _prefetch(&tables[at_e[j]])
-                _prefetch(&tables[at_i[j]])
-        for j in range(m):
-            e = tables[at_e[j]]
-            i = tables[at_i[j]]
-            if e <= -3 or i <= -3:  # source-port tables (small: read at once)
-                skey = skeys[j] if skeys != NULL else keys[j] & ~_PORT_MASK  # no source ports: none
-                skc = _key_class(&self.skey_layout[0], &self.skey_classes[0], self.n_skeys, skey)
-                if e <= -3:
-                    e = stables[(-3 - <int64_t>e) * self.n_skeys + skc]
-                if i <= -3:
-                    i = stables[(-3 - <int64_t>i) * self.n_skeys + skc]
-            if s[j][0] >= 0 and s[j][0] == d[j][0]:
-                e = _NONE  # an endpoint to itself: allowed without evaluation
-                i = _NONE
-            out_e[j] = e
-            out_i[j] = i
-        for j in range(m):
-            ce = code_of[out_e[j] + 2]
-            ci = code_of[out_i[j] + 2]
-            code[j] = 2 if (ce | ci) >= 2 else ce & ci
-            eg[j] = out_e[j]
-            ing[j] = out_i[j]
-
     def decide_v4(self, const uint32_t[::1] src, const uint32_t[::1] dst, const uint32_t[::1] keys,
                   const uint32_t[::1] skeys, uint8_t[::1] code, int32_t[::1] eg, int32_t[::1] ing):
         """Decides ``len(src)`` IPv4 flows into ``code``, ``eg`` and ``ing``; releases the
@@ -402,7 +310,7 @@ cdef class Matcher:
         with nogil:
             while k < m:
                 size = min(size, m - k)
-                self._block(&src[k], &dst[k], &keys[k], &skeys[k] if has_skeys else NULL, &code[k], &eg[k], &ing[k], size)
+                _decide_block(self, &src[k], &dst[k], &keys[k], &skeys[k] if has_skeys else NULL, &code[k], &eg[k], &ing[k], size)
                 k += size
 
     def decide_side(self, const int32_t[::1] local, const int32_t[::1] peer, const uint32_t[::1] keys,
@@ -443,93 +351,7 @@ cdef class Matcher:
         cdef uint8_t c = self._records(s, d, key, skey, &e, &i)
         return (c, e, i, s[0], d[0])
 
-    @staticmethod
-    def flow_keys(const uint8_t[::1] protocol, const uint16_t[::1] dst_port, const uint16_t[::1] src_port,
-                  const int16_t[::1] icmp_type, const int16_t[::1] icmp_code, uint32_t[::1] key, uint32_t[::1] skey):
-        """Each flow's key into ``key`` (and source key into ``skey``, unless None) from
-        its columns; a column None is absent, port 0 and ICMP -1 mean no
-        value. Returns (the first flow whose protocol does not take one of its fields,
-        or with an ICMP code without a type, else -1; the first ICMPv6 flow, else -1)."""
-        cdef Py_ssize_t n = protocol.shape[0], k
-        cdef Py_ssize_t bad = -1, icmp6 = -1
-        cdef bint has_dport = dst_port is not None, has_sport = src_port is not None
-        cdef bint has_type = icmp_type is not None, has_code = icmp_code is not None, has_skey = skey is not None
-        cdef uint32_t sub, sport
-        cdef int32_t itype, icode
-        if ((has_dport and dst_port.shape[0] != n) or (has_sport and src_port.shape[0] != n)
-                or (has_type and icmp_type.shape[0] != n) or (has_code and icmp_code.shape[0] != n)
-                or key.shape[0] != n or (has_skey and skey.shape[0] != n)):
-            raise ValueError("all arrays must have the same length")
-        if has_sport and not has_skey:
-            raise ValueError("source ports need skey")
-        if n == 0:
-            return bad, icmp6
-        cdef const uint8_t* protos = &protocol[0]
-        cdef uint32_t* keys = &key[0]
-        cdef const uint16_t* ports = NULL
-        cdef const int16_t* types = NULL
-        cdef const int16_t* codes = NULL
-        cdef uint32_t* skeys = NULL
-        cdef uint32_t any_wrong = 0, any_icmp6 = 0
-        cdef uint8_t p
-        with nogil:
-            # simple loops, one column at a time, that the compiler vectorizes; the rare
-            # wrong flow is looked for only when there is one
-            for k in range(n):
-                keys[k] = <uint32_t>protos[k] << _KEY_BITS
-                any_icmp6 |= protos[k] == 58
-            if has_dport:
-                ports = &dst_port[0]
-                for k in range(n):
-                    p = protos[k]
-                    keys[k] |= ports[k]
-                    any_wrong |= (ports[k] != 0) & (p != 6) & (p != 17) & (p != 132) & (p != 136)
-            if has_skey:
-                skeys = &skey[0]
-                for k in range(n):
-                    skeys[k] = <uint32_t>protos[k] << _KEY_BITS
-                if has_sport:
-                    ports = &src_port[0]
-                    for k in range(n):
-                        p = protos[k]
-                        skeys[k] |= ports[k]
-                        any_wrong |= (ports[k] != 0) & (p != 6) & (p != 17) & (p != 132) & (p != 136)
-            # (type + 1) * 257 + (code + 1): 0 where both are absent; ICMP flows have no port
-            if has_type:
-                types = &icmp_type[0]
-                for k in range(n):
-                    p = protos[k]
-                    keys[k] += <uint32_t>(types[k] + 1) * 257
-                    any_wrong |= (types[k] >= 0) & (p != 1) & (p != 58)
-            if has_code:
-                codes = &icmp_code[0]
-                for k in range(n):
-                    p = protos[k]
-                    keys[k] += <uint32_t>(codes[k] + 1)
-                    any_wrong |= (codes[k] >= 0) & (p != 1) & (p != 58)
-                if has_type:
-                    for k in range(n):
-                        any_wrong |= (codes[k] >= 0) & (types[k] < 0)
-                else:
-                    for k in range(n):
-                        any_wrong |= codes[k] >= 0
-            if any_wrong:
-                for k in range(n):
-                    sub = dst_port[k] if has_dport else 0
-                    sport = src_port[k] if has_sport else 0
-                    itype = icmp_type[k] if has_type else -1
-                    icode = icmp_code[k] if has_code else -1
-                    p = protos[k]
-                    if (((sub | sport) != 0 and p != 6 and p != 17 and p != 132 and p != 136)
-                            or ((itype >= 0 or icode >= 0) and p != 1 and p != 58) or (icode >= 0 and itype < 0)):
-                        bad = k
-                        break
-            if any_icmp6:
-                for k in range(n):
-                    if protos[k] == 58:
-                        icmp6 = k
-                        break
-        return bad, icmp6
+    flow_keys = staticmethod(flow_keys)  # in _fastmatch_keys.pxi
 
     def single(self, list owners, other, source):
         """The one-flow path on these tables; see :class:`Single`."""
@@ -547,119 +369,6 @@ cdef class Matcher:
         return (c, e, i)
 
 
-# -- one flow, one Verdict -------------------------------------------------------------------
+include "_fastmatch_block.pxi"
 
-cdef enum:
-    _T_OBJECT_EX = 16  # structmember.h: an object slot
-    _READONLY = 1
-
-cdef tuple _VERDICT_SLOTS = ("flow", "action", "egress", "ingress", "logged", "pending", "trace", "_replay", "_source")
-cdef object _V4 = ipaddress.IPv4Address
-cdef object _ALLOW = Action.ALLOW
-cdef object _DENY = Action.DENY
-
-
-cdef Py_ssize_t _slot_offset(type cls, str name) except -1:
-    """Where instances of ``cls`` keep attribute ``name``, which must be a writable
-    object slot."""
-    descriptor = cls.__dict__.get(name)
-    if type(descriptor) is not types.MemberDescriptorType:
-        raise TypeError(f"{cls.__name__}.{name} is not a slot")
-    cdef PyMemberDef* member = (<PyMemberDescrObject*><PyObject*>descriptor).d_member
-    if member.type != _T_OBJECT_EX or member.flags & _READONLY:
-        raise TypeError(f"{cls.__name__}.{name} is not a writable object slot")
-    return member.offset
-
-
-cdef class Single:
-    """One flow decided and its Verdict built in one call: the common case of
-    ``netpolicy.batch.Engine.evaluate``. The pure twin's ``Single`` is the specification.
-
-    The Verdict is allocated and its slots filled directly: what attrs' frozen
-    ``__init__`` would store, without the cost of a Python call per field. The slots are
-    found once, here, and every field of Verdict must be one of them.
-    """
-
-    cdef Matcher matcher
-    cdef list owners
-    cdef object other
-    cdef object source
-    cdef Py_ssize_t at[9]  # offsets of _VERDICT_SLOTS
-
-    def __init__(self, Matcher matcher, list owners, other, source):
-        if {field.name for field in attrs.fields(Verdict)} != set(_VERDICT_SLOTS):
-            raise TypeError("Verdict's fields are not the ones Single fills")
-        for k, name in enumerate(_VERDICT_SLOTS):
-            self.at[k] = _slot_offset(Verdict, name)
-        endpoints = np.asarray(matcher.rec).reshape(-1, 8)[:, 0]
-        if len(owners) < 3 + (int(endpoints.max()) + 1 if len(endpoints) else 0):
-            raise ValueError("owners must hold three entries, then one per endpoint")  # read unchecked
-        self.matcher = matcher
-        self.owners = owners
-        self.other = other
-        self.source = source
-
-    cdef inline void _put(self, PyObject* verdict, int k, object value) noexcept:
-        """Stores ``value`` into slot ``k`` of a fresh verdict (whose slots are empty)."""
-        Py_INCREF(value)
-        (<PyObject**>((<char*>verdict) + self.at[k]))[0] = <PyObject*>value
-
-    def evaluate(self, flow):
-        cdef uint32_t high, key, skey
-        cdef int32_t e, i, s_ep, d_ep
-        cdef const int32_t* s
-        cdef const int32_t* d
-        cdef uint8_t code
-        cdef Matcher m = self.matcher
-        src = flow.src
-        dst = flow.dst
-        cdef int protocol = flow.protocol
-        if type(src) is not _V4 or type(dst) is not _V4 or protocol == 58:
-            return self.other(flow)
-        high = (<uint32_t>protocol) << _KEY_BITS
-        icmp_type = flow.icmp_type
-        if icmp_type is None:
-            port = flow.dst_port
-            key = high if port is None else high | <uint16_t>port
-        else:
-            icmp_code = flow.icmp_code
-            key = high | ((<uint8_t>icmp_type + 1) * 257 + (0 if icmp_code is None else <uint32_t><uint8_t>icmp_code + 1))
-        port = flow.src_port
-        skey = high if port is None else high | <uint16_t>port
-        s = &m.rec[8 * m._find(<uint32_t>src._ip)]
-        d = &m.rec[8 * m._find(<uint32_t>dst._ip)]
-        code = m._records(s, d, key, skey, &e, &i)
-        src_outcomes = self.owners[s[0] + 3]
-        dst_outcomes = self.owners[d[0] + 3]
-        if code == 2 or src_outcomes is None or dst_outcomes is None:
-            return self.other(flow)
-        if e >= 0:
-            egress, logged, allowed = src_outcomes[e]
-            if i >= 0:
-                ingress, more, _ = dst_outcomes[i]
-                if more and allowed:  # the packet got there
-                    logged += more
-            else:
-                ingress = None
-        elif i >= 0:
-            egress = None
-            ingress, logged, _ = dst_outcomes[i]
-        else:
-            egress = ingress = None
-            logged = ()
-        source = self.source()  # explain() re-runs the reference on it
-        cdef PyObject* raw = PyType_GenericAlloc(<PyTypeObject*>Verdict, 0)
-        if raw == NULL:
-            raise MemoryError()
-        verdict = <object>raw  # a second reference: given back below
-        Py_DECREF(verdict)
-        self._put(raw, 0, flow)
-        self._put(raw, 1, _ALLOW if code == 1 else _DENY)
-        self._put(raw, 2, egress)
-        self._put(raw, 3, ingress)
-        self._put(raw, 4, logged)
-        self._put(raw, 5, None)
-        self._put(raw, 6, ())
-        self._put(raw, 7, None)
-        self._put(raw, 8, source)
-        return verdict
+include "_fastmatch_single.pxi"

@@ -5,19 +5,23 @@ Same API as the compiled twin ``netpolicy._fastmatch``: a :class:`Matcher` built
 caller-supplied arrays), ``decide_one_v4`` and ``decide_classes``. Codes: 0 deny, 1
 allow, 2 ask the reference evaluator. Side outcomes: an outcome id, ``FALLBACK`` (-1) or
 ``NONE`` (-2). The tables are described in :mod:`netpolicy._compile`.
+
+In parts that each sit beside their compiled twin: this module (``_fastmatch.pyx``, and
+``_fastmatch_block.pxi`` for the batch kernel), ``_fastmatch_keys_py`` (the flows' keys,
+``_fastmatch_keys.pxi``) and ``_fastmatch_single_py`` (one flow, one Verdict,
+``_fastmatch_single.pxi``).
 """
 
 from __future__ import annotations
 
 import bisect
-import ipaddress
 from typing import Any, Callable
 
 import numpy as np
 
-from ._compile import KEY_BITS
-from .model import Action
-from .verdict import Verdict, _quick_verdict
+from ._fastmatch_keys_py import flow_keys
+from ._fastmatch_single_py import Single
+from .verdict import Verdict
 
 __all__ = ["Matcher", "Single", "CODE_DENY", "CODE_ALLOW", "CODE_REFERENCE"]
 
@@ -186,42 +190,7 @@ class Matcher:
         code, e, i = self.decide_one_v4(src, dst, key, skey)
         return code, e, i, self._l_ep[self._find(src)], self._l_ep[self._find(dst)]
 
-    @staticmethod
-    def flow_keys(
-        protocol: np.ndarray, dst_port: np.ndarray | None, src_port: np.ndarray | None,
-        icmp_type: np.ndarray | None, icmp_code: np.ndarray | None, key: np.ndarray, skey: np.ndarray | None,
-    ) -> tuple[int, int]:
-        """Each flow's key into ``key`` (and source key into ``skey``, unless None) from
-        its columns (uint8 protocol, uint16 ports, int16 ICMP fields); a column None is
-        absent, port 0 and ICMP -1 mean no value. Returns (the first flow whose protocol
-        does not take one of its fields, or with an ICMP code without a type, else -1;
-        the first ICMPv6 flow, else -1)."""
-        n = len(protocol)
-        if any(column is not None and len(column) != n for column in (dst_port, src_port, icmp_type, icmp_code, skey)) or len(key) != n:
-            raise ValueError("all arrays must have the same length")
-        if src_port is not None and skey is None:
-            raise ValueError("source ports need skey")
-        high = protocol.astype(np.uint32) << np.uint32(KEY_BITS)
-        no = np.zeros(n, np.bool_)
-        ported = np.isin(protocol, (6, 17, 132, 136))
-        icmp = (protocol == 1) | (protocol == 58)
-        given_port = (dst_port != 0 if dst_port is not None else no) | (src_port != 0 if src_port is not None else no)
-        given_type = icmp_type >= 0 if icmp_type is not None else no
-        given_code = icmp_code >= 0 if icmp_code is not None else no
-        bad = (given_port & ~ported) | ((given_type | given_code) & ~icmp) | (given_code & ~given_type)
-        key[:] = high
-        if dst_port is not None:
-            key |= dst_port
-        # (type + 1) * 257 + (code + 1): 0 where both are absent; ICMP flows have no port
-        sub = np.zeros(n, np.int32)
-        if icmp_type is not None:
-            sub += (icmp_type.astype(np.int32) + 1) * 257
-        if icmp_code is not None:
-            sub += icmp_code.astype(np.int32) + 1
-        key |= sub.astype(np.uint32)
-        if skey is not None:
-            skey[:] = high | (src_port if src_port is not None else 0)
-        return _first(bad), _first(protocol == 58)
+    flow_keys = staticmethod(flow_keys)  # in _fastmatch_keys_py
 
     def single(self, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> Single:
         """The one-flow path on these tables; see :class:`Single`."""
@@ -250,66 +219,3 @@ class Matcher:
             return CODE_REFERENCE, e, i
         allowed = (e < 0 or self._l_allow[e]) and (i < 0 or self._l_allow[i])
         return (CODE_ALLOW if allowed else CODE_DENY), e, i
-
-
-def _first(found: np.ndarray) -> int:
-    return int(np.argmax(found)) if found.any() else -1
-
-
-_V4 = ipaddress.IPv4Address
-_ALLOW, _DENY = Action.ALLOW, Action.DENY
-
-
-class Single:
-    """One flow decided and its Verdict built in one call: the common case of
-    ``netpolicy.batch.Engine.evaluate``, a flow between two IPv4 addresses that the
-    tables decide. Every other flow goes to ``other(flow)``.
-
-    ``owners[endpoint + 3]`` is what the tables' outcome ids mean for an endpoint (a
-    mapping from outcome id to (Decision, Log rules, allows)), or None where the
-    reference evaluator decides; index 0 stands for an address endpoints share, 2 for an
-    address of no endpoint. ``source()`` is the PolicySet a verdict explains from.
-    """
-
-    def __init__(self, matcher: Matcher, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> None:
-        if len(owners) < 3 + max(matcher._l_ep, default=-1) + 1:
-            raise ValueError("owners must hold three entries, then one per endpoint")
-        self._decide = matcher.decide_one_v4_owners
-        self._owners = owners
-        self._other = other
-        self._source = source
-
-    def evaluate(self, flow: Any) -> Verdict:
-        src, dst = flow.src, flow.dst
-        protocol = flow.protocol
-        if type(src) is not _V4 or type(dst) is not _V4 or protocol == 58:
-            return self._other(flow)
-        high = protocol << KEY_BITS
-        icmp_type = flow.icmp_type
-        if icmp_type is None:
-            key = high | (flow.dst_port or 0)
-        else:
-            icmp_code = flow.icmp_code
-            key = high | ((icmp_type + 1) * 257 + (0 if icmp_code is None else icmp_code + 1))
-        s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
-        code, e, i, sep, dep = self._decide(s, d, key, high | (flow.src_port or 0))
-        src_outcomes = self._owners[sep + 3]
-        dst_outcomes = self._owners[dep + 3]
-        if code == CODE_REFERENCE or src_outcomes is None or dst_outcomes is None:
-            return self._other(flow)
-        if e >= 0:
-            egress, logged, allowed = src_outcomes[e]
-            if i >= 0:
-                ingress, more, _ = dst_outcomes[i]
-                if more and allowed:  # the packet got there
-                    logged += more
-            else:
-                ingress = None
-        elif i >= 0:
-            egress = None
-            ingress, logged, _ = dst_outcomes[i]
-        else:
-            egress = ingress = None
-            logged = ()
-        # explain() re-runs the reference on the source
-        return _quick_verdict(flow, _ALLOW if code == CODE_ALLOW else _DENY, egress, ingress, logged, self._source())
