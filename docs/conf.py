@@ -21,7 +21,10 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
+    "sphinx.ext.graphviz",
 ]
+
+graphviz_output_format = "svg"
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
@@ -45,7 +48,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(ipaddress|typing|collections\.abc|attrs|hypothesis|numpy|enum|click)\..*"),
     ("py:class", r"(IPv4Address|IPv6Address|IPv4Network|IPv6Network|Mapping|Sequence|Iterable|Callable|Any|Side|IPAddress|IPNetwork)"),
     ("py:class", r"(SearchStrategy|Path|PathLike|os\.PathLike|TextIO|IO)"),
-    ("py:class", r"netpolicy\.(model|flow|verdict|selector|policyset|errors)\.\w+"),
+    ("py:class", r"netpolicy\.(model|flow|verdict|selector|policyset|errors|resolve\.snapshot)\.\w+"),
     ("py:obj", r"netpolicy\..*\.(Any|Side)"),
     # Names that docstrings use unqualified (documented on this site under their modules)
     # and private helpers that appear in signatures.
