@@ -209,7 +209,9 @@ class Rule:
 
     ``ip_version`` is the effective family: as written, or inferred from the protocol
     names ICMP (4) and ICMPv6 (6) (§F.2). ``http`` records that the rule had an HTTP
-    clause, which does not restrict at layer 4. ``name`` is informational.
+    clause, which does not restrict at layer 4. ``name`` is informational, and so is
+    ``from_rule``: for a rule converted from a Kubernetes kind whose rules expand into
+    several Calico rules, the path of the manifest rule it came from (``ingress[0]``).
     """
 
     action: Action
@@ -222,6 +224,7 @@ class Rule:
     destination: EntityMatch = _EMPTY_ENTITY
     http: bool = False
     name: str | None = None
+    from_rule: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen(order=True)
