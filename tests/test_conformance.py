@@ -1,5 +1,6 @@
-"""The upstream conformance corpus (Kubernetes e2e NetworkPolicy and AdminNetworkPolicy
-suites, tests/conformance/cases): every flow's verdict must be the expected one.
+"""The upstream conformance corpus (Kubernetes e2e NetworkPolicy, AdminNetworkPolicy and
+ClusterNetworkPolicy suites, tests/conformance/cases): every flow's verdict must be the
+expected one.
 
 One test per case file; a failure lists every flow that disagreed, with its trace.
 """
@@ -23,8 +24,8 @@ def _flow(entry: dict) -> netpolicy.Flow:
 
 def test_the_corpus_is_all_there() -> None:
     flows = sum(len(yaml.safe_load(path.read_text())["flows"]) for path in CASES)
-    assert len(CASES) == 117
-    assert flows == 4928
+    assert len(CASES) == 209
+    assert flows == 5217
 
 
 @pytest.mark.parametrize("path", CASES, ids=[path.stem for path in CASES])

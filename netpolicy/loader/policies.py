@@ -1,6 +1,6 @@
 """Converters for every policy kind: Calico NetworkPolicy, GlobalNetworkPolicy, their
 staged forms, StagedKubernetesNetworkPolicy, Tier and Profile; Kubernetes
-NetworkPolicy; AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+NetworkPolicy; AdminNetworkPolicy and BaselineAdminNetworkPolicy; ClusterNetworkPolicy.
 
 :data:`CONVERTERS` maps ``(API group, kind)`` to ``(converter, namespaced)`` for the
 loader's registry. Calico kinds are read the same way from ``projectcalico.org/v3`` and
@@ -39,9 +39,10 @@ from ..model import Action, Direction, Policy, PolicyRef, Profile, Tier
 from ..selector import Selector
 from ._fields import MISSING, Field
 from .anp import ANP_TIER, BANP_TIER, convert_admin_network_policy, convert_baseline_admin_network_policy
+from .cnp import convert_cluster_network_policy
 from .k8s import check_dns_label, check_dns_subdomain, check_label_key, check_label_value
 from .knp import convert_network_policy, convert_staged_network_policy
-from .registry import CALICO, NETWORKING, POLICY_NETWORKING, Inventory, Meta
+from .registry import CALICO, NETWORKING, POLICY_NETWORKING, POLICY_NETWORKING_V1ALPHA2, Inventory, Meta
 from .rules import NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL, RuleScope, convert_rules, parse_text, read_selector
 
 __all__ = [
@@ -306,4 +307,5 @@ CONVERTERS: Mapping[tuple[str, str], tuple[Converter, bool]] = {
     (CALICO, "Profile"): (convert_profile, False),
     (POLICY_NETWORKING, "AdminNetworkPolicy"): (convert_admin_network_policy, False),
     (POLICY_NETWORKING, "BaselineAdminNetworkPolicy"): (convert_baseline_admin_network_policy, False),
+    (POLICY_NETWORKING_V1ALPHA2, "ClusterNetworkPolicy"): (convert_cluster_network_policy, False),
 }

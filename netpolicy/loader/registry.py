@@ -37,6 +37,7 @@ __all__ = [
     "CALICO",
     "NETWORKING",
     "POLICY_NETWORKING",
+    "POLICY_NETWORKING_V1ALPHA2",
     "DISCOVERY",
     "API_GROUPS",
     "Meta",
@@ -51,6 +52,8 @@ CORE = "core"  #: ``v1``
 CALICO = "projectcalico.org"  #: ``projectcalico.org/v3`` and ``crd.projectcalico.org/v1``
 NETWORKING = "networking.k8s.io"  #: ``networking.k8s.io/v1``
 POLICY_NETWORKING = "policy.networking.k8s.io"  #: ``policy.networking.k8s.io/v1alpha1``
+#: ``policy.networking.k8s.io/v1alpha2``: keyed apart from v1alpha1, whose kinds it does not have.
+POLICY_NETWORKING_V1ALPHA2 = "policy.networking.k8s.io/v1alpha2"
 DISCOVERY = "discovery.k8s.io"  #: ``discovery.k8s.io/v1``
 
 #: apiVersion -> group, for every apiVersion the loader reads.
@@ -60,6 +63,7 @@ API_GROUPS: Mapping[str, str] = {
     "crd.projectcalico.org/v1": CALICO,
     "networking.k8s.io/v1": NETWORKING,
     "policy.networking.k8s.io/v1alpha1": POLICY_NETWORKING,
+    "policy.networking.k8s.io/v1alpha2": POLICY_NETWORKING_V1ALPHA2,
     "discovery.k8s.io/v1": DISCOVERY,
 }
 

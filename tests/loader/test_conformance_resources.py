@@ -20,7 +20,7 @@ def test_case_resources_load(path: Path) -> None:
     kinds = [d["kind"] for d in documents]
     pods = [d for d in documents if d["kind"] == "Pod" and not d.get("spec", {}).get("hostNetwork")]
     assert sorted(e.key for e in ps.endpoints) == sorted(f"{p['metadata'].get('namespace', 'default')}/{p['metadata']['name']}" for p in pods)
-    policies = sum(kinds.count(k) for k in ("NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"))
+    policies = sum(kinds.count(k) for k in ("NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"))
     assert len(ps.policies) + len(ps.staged_policies) == policies
     for namespace in (d["metadata"]["name"] for d in documents if d["kind"] == "Namespace"):
         assert f"kns.{namespace}" in ps.profiles

@@ -85,6 +85,19 @@ metadata: {name: default}
 spec:
   subject: {namespaces: {}}
   egress: [{action: Allow, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {a: b}}}}]}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: c}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {matchExpressions: [{key: a, operator: NotIn, values: [b]}]}}
+  ingress: [{name: i, action: Accept, from: [{namespaces: {}}, {pods: {podSelector: {}}}],
+             protocols: [{udp: {destinationPort: {number: 53}}}, {destinationNamedPort: web},
+                         {tcp: {destinationPort: {range: {start: 1, end: 5}}}}]}]
+  egress: [{action: Pass, to: [{nodes: {matchLabels: {os: linux}}}, {networks: [10.0.0.0/8, "::/0"]},
+                               {domainNames: ["*.example.com"]}], protocols: [{sctp: {destinationPort: {number: 9}}}]}]
 """))
 
 VALUES: list[Any] = [None, True, 0, -1, 1.5, float("nan"), 10**40, "", "x", "global()", "all()", "((", "0.0.0.0/0",
