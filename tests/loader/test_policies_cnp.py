@@ -354,6 +354,21 @@ egress:
     assert (verdict.egress.policy.kind, verdict.egress.policy.name) == ("KubernetesClusterNetworkPolicy", "base")
 
 
+def test_explain_names_the_manifest_rule_and_the_calico_rule_index() -> None:
+    ps = netpolicy.loads(CLUSTER + with_rules("""
+egress:
+- name: no-slytherin
+  action: Deny
+  to: [{networks: [198.51.100.0/24]}, {namespaces: {matchLabels: {house: slytherin}}}]
+  protocols: [{tcp: {destinationPort: {number: 80}}}]
+"""))
+    verdict = ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80))
+    assert verdict.egress is not None and verdict.egress.rule == 1  # the second expanded rule
+    text = verdict.explain()
+    assert "KubernetesClusterNetworkPolicy cnp (order 75)" in text
+    assert 'rule 1 matched: Deny TCP to selector' in text and '[egress[0] "no-slytherin"]' in text
+
+
 def test_namespaces_peer_leaves_network_sets_alone() -> None:
     ps = netpolicy.loads(CLUSTER + with_rules("egress: [{action: Deny, to: [{namespaces: {matchLabels: {house: slytherin}}}]}]"))
     assert not ps.evaluate(netpolicy.Flow(src="a/p", dst="b/q", dst_port=80)).allowed
