@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import sys
-from typing import IO, Any, Callable, Iterable, Sequence, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
+import attrs
 import click
+import yaml
 
 from ..errors import PolicyError, ValidationError
 from ..flow import Flow
+from ..model import PROTOCOL_NUMBERS
 from ..policyset import PolicySet, load, loads
 
 __all__ = [
@@ -19,6 +23,7 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_INVALID",
     "InvalidInput",
+    "dump",
     "echo",
     "style",
     "no_color",
@@ -26,6 +31,8 @@ __all__ = [
     "namespace_option",
     "all_namespaces_option",
     "strict_option",
+    "Protocol",
+    "protocol_option",
     "load_policy_set",
     "flow_options",
     "build_flow",
@@ -59,8 +66,18 @@ class InvalidInput(click.ClickException):
     @classmethod
     def from_error(cls, exc: PolicyError) -> "InvalidInput":
         if isinstance(exc, ValidationError):
-            return cls([str(problem) for problem in exc.problems])
-        return cls(str(exc).splitlines() or [type(exc).__name__])
+            return cls([str(attrs.evolve(p, message=_in_cli_words(p.message))) for p in exc.problems])
+        return cls(_in_cli_words(str(exc)).splitlines() or [type(exc).__name__])
+
+
+# The library's messages speak of Python arguments; on the command line they are flags.
+_CLI_WORDS = (("pass strict=False", "pass --no-strict"),)
+
+
+def _in_cli_words(message: str) -> str:
+    for python, flag in _CLI_WORDS:
+        message = message.replace(python, flag)
+    return message
 
 
 def no_color() -> bool:
@@ -75,6 +92,13 @@ def style(text: str, **kwargs: Any) -> str:
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl, color=False if no_color() else None)
+
+
+def dump(data: Any, output: str) -> str:
+    """``data`` as indented JSON, or as block-style YAML when ``output`` is ``yaml``."""
+    if output == "yaml":
+        return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False)).rstrip("\n")
+    return json.dumps(data, indent=2)
 
 
 # -- options --------------------------------------------------------------------------------
@@ -106,6 +130,54 @@ def strict_option() -> Callable[[F], F]:
         default=True,
         show_default=True,
         help="With --no-strict, documents of unknown kinds are skipped (and reported) instead of rejected.",
+    )
+
+
+if TYPE_CHECKING:
+    _ProtocolBase = click.ParamType[int]
+else:  # click before 8.2 has no type parameter
+    _ProtocolBase = click.ParamType
+
+
+class Protocol(_ProtocolBase):
+    """``-p/--protocol``: a protocol name, or ``proto:N`` for IP protocol number N.
+
+    A bare number is refused: ``-p 80`` is far more often a port meant for ``--port``
+    than IP protocol 80, so the number must be asked for explicitly."""
+
+    name = "protocol"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        names = ", ".join(PROTOCOL_NUMBERS)
+        if text.isdigit():
+            self.fail(
+                f"{text} is a number, not a protocol name: for destination port {text} use "
+                f"--port {text}; for IP protocol number {text} write -p proto:{text}",
+                param,
+                ctx,
+            )
+        if text[:6].lower() == "proto:":
+            number = text[6:].strip()
+            if number.isdigit() and 1 <= int(number) <= 255:
+                return int(number)
+            self.fail(f"{text!r}: proto: takes an IP protocol number 1-255", param, ctx)
+        for known, number_of in PROTOCOL_NUMBERS.items():
+            if known.lower() == text.lower():
+                return number_of
+        self.fail(f"unknown protocol {text!r}: use one of {names}, or proto:N for IP protocol number N", param, ctx)
+
+
+def protocol_option() -> Callable[[F], F]:
+    return click.option(
+        "-p",
+        "--protocol",
+        type=Protocol(),
+        default="TCP",
+        show_default=True,
+        help=f"Protocol: {', '.join(PROTOCOL_NUMBERS)} (any case), or proto:N for IP protocol number N.",
     )
 
 
@@ -143,7 +215,7 @@ def flow_options(func: F) -> F:
     options = [
         click.option("--src", required=True, metavar="SIDE", help="Source: namespace/pod, pod (in -n), or an IP address."),
         click.option("--dst", required=True, metavar="SIDE", help="Destination: namespace/pod, pod (in -n), or an IP."),
-        click.option("-p", "--protocol", default="TCP", show_default=True, help="Protocol name or number."),
+        protocol_option(),
         click.option("--port", "dst_port", type=click.IntRange(1, 65535), help="Destination port."),
         click.option("--src-port", type=click.IntRange(1, 65535), help="Source port."),
         click.option("--icmp-type", type=click.IntRange(0, 254), help="ICMP type."),
@@ -168,7 +240,7 @@ def build_flow(
     *,
     src: str,
     dst: str,
-    protocol: str,
+    protocol: str | int,
     dst_port: int | None,
     src_port: int | None,
     icmp_type: int | None,
@@ -190,7 +262,7 @@ def build_flow(
         raise click.UsageError(str(exc)) from exc
 
 
-def check_protocol_port(protocol: str, port: int | None) -> int:
+def check_protocol_port(protocol: str | int, port: int | None) -> int:
     """The protocol's number; an unknown protocol, or a port on a protocol without ports,
     is a usage error."""
     flow = build_flow(

@@ -19,7 +19,10 @@ from ._batch import allowed_many, decide_many
 from ._common import InvalidInput, side_text
 from ._verdict import deciding_label, protocol_text
 
-__all__ = ["INPUT_FORMATS", "read_flows", "Replay", "replay", "write_records", "summary_text"]
+__all__ = ["INPUT_FORMATS", "Recorded", "read_flows", "Replay", "replay", "write_records", "summary_text"]
+
+#: At most this many flows that cannot be decided are listed, then how many more.
+MAX_LISTED = 20
 
 INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
 _COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
@@ -105,7 +108,19 @@ class _LineError(Exception):
         self.message = message
 
 
-def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> list[Flow]:
+@attrs.frozen
+class Recorded:
+    """The flows read from one file, and the line (the row for Parquet) of each."""
+
+    name: str
+    flows: Sequence[Flow]
+    lines: Sequence[int]
+
+    def place(self, index: int) -> str:
+        return f"{self.name}:{self.lines[index]}"
+
+
+def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> Recorded:
     """Every flow in ``stream``; a bad record exits 3 with ``name:line: message``
     (records are numbered by row for Parquet)."""
     data = stream.read()
@@ -120,10 +135,12 @@ def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> list
                 raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
             records = _records_csv(text) if fmt == "csv" else _records_jsonl(text)
         flows = []
+        lines = []
         problems = []
         for number, record in records:
             try:
                 flows.append(_flow(record))
+                lines.append(number)
             except (PolicyError, ValueError, TypeError) as exc:
                 problems.append(f"{name}:{number}: {exc}")
     except _LineError as exc:
@@ -132,7 +149,7 @@ def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> list
         raise InvalidInput(f"{name}: {exc}") from None
     if problems:
         raise InvalidInput(problems)
-    return flows
+    return Recorded(name=name, flows=flows, lines=lines)
 
 
 @attrs.frozen
@@ -160,13 +177,42 @@ class Replay:
 
 def replay(
     policy_set: PolicySet,
-    flows: Sequence[Flow],
+    recorded: Recorded,
     *,
     decisions: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> Replay:
     """Decide every flow with the batch path; with ``decisions``, also name what decided
-    each one."""
+    each one. A flow that cannot be decided (an unknown pod, sides without a common IP
+    family) exits 3 with ``file:line: message`` for each such flow."""
+    try:
+        return _replay(policy_set, recorded.flows, decisions=decisions, progress=progress)
+    except PolicyError as exc:
+        raise InvalidInput(_undecidable(policy_set, recorded) or InvalidInput.from_error(exc).lines) from exc
+
+
+def _undecidable(policy_set: PolicySet, recorded: Recorded) -> list[str]:
+    """``file:line: message`` for each flow that cannot be decided (at most MAX_LISTED,
+    then how many more)."""
+    found: list[str] = []
+    more = 0
+    for index, flow in enumerate(recorded.flows):
+        try:
+            policy_set.evaluate(flow)
+        except PolicyError as exc:
+            if len(found) < MAX_LISTED:
+                lines = InvalidInput.from_error(exc).lines
+                found.append(f"{recorded.place(index)}: {lines[0] if lines else type(exc).__name__}")
+            else:
+                more += 1
+    if more:
+        found.append(f"{recorded.name}: and {more} more flows that cannot be decided")
+    return found
+
+
+def _replay(
+    policy_set: PolicySet, flows: Sequence[Flow], *, decisions: bool, progress: Callable[[int], None] | None
+) -> Replay:
     if decisions:
         outcomes = decide_many(policy_set, flows, progress=progress)
         return Replay(flows=flows, allowed=[o.allowed for o in outcomes], decided_by=[deciding_label(o) for o in outcomes])

@@ -7,36 +7,38 @@ Machine formats go to stdout alone; diagnostics and progress go to stderr.
 from __future__ import annotations
 
 import json
-import platform
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import click
-import yaml
 
-from .. import _version
 from ..errors import PolicyError
 from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
 from ..verdict import Verdict
 from . import _matrix, _replay
+from ._about import COMPLETE_VAR, completion, version, version_option
 from ._common import (
     EXIT_CHECK_FAILED,
     InvalidInput,
     all_namespaces_option,
     build_flow,
     check_protocol_port,
+    dump,
     echo,
     filename_option,
     flow_options,
     load_policy_set,
     namespace_option,
+    protocol_option,
     single_namespace,
     strict_option,
     style,
 )
+from ._environment import matcher_warning
 from ._verdict import action_text, verdict_data, verdict_table
 
 __all__ = ["cli", "main"]
@@ -45,6 +47,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
+@version_option()
 def cli() -> None:
     """Decide whether network flows are allowed by Kubernetes and Calico policies.
 
@@ -56,10 +59,8 @@ def cli() -> None:
     """
 
 
-def _dump(data: Any, output: str) -> str:
-    if output == "yaml":
-        return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False)).rstrip("\n")
-    return json.dumps(data, indent=2)
+cli.add_command(version)
+cli.add_command(completion)
 
 
 #: Jobs smaller than this (flows) show no progress bar.
@@ -141,7 +142,7 @@ def evaluate(
     if output == "table":
         echo(verdict_table(verdict))
     else:
-        echo(_dump(verdict_data(verdict), output))
+        echo(dump(verdict_data(verdict), output))
     if exit_code and verdict.action is not Action.ALLOW:
         sys.exit(EXIT_CHECK_FAILED)
 
@@ -179,23 +180,23 @@ def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: 
 @filename_option()
 @namespace_option("Only pods in this namespace (repeatable; default: every namespace).")
 @all_namespaces_option()
-@click.option("-p", "--protocol", default="TCP", show_default=True, help="Protocol name or number.")
+@protocol_option()
 @click.option("--port", type=click.IntRange(1, 65535), help="Destination port (default: none given).")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "csv", "html"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml", "csv", "html"]), default="table", show_default=True)
 @strict_option()
 def matrix(
     filenames: tuple[str, ...],
     namespaces: tuple[str, ...],
     all_namespaces: bool,
-    protocol: str,
+    protocol: int,
     port: int | None,
     output: str,
     strict: bool,
 ) -> None:
     """Which pods reach which, for one protocol and port.
 
-    JSON is a list of {"src", "dst", "protocol", "port", "allowed"} records; CSV the same
-    columns; HTML one self-contained page with a heatmap (hover a cell for the deciding
+    JSON (and YAML) is a list of {"src", "dst", "protocol", "port", "allowed"} records; CSV
+    the same columns; HTML one self-contained page with a heatmap (hover a cell for the deciding
     policy and rule of each side).
 
     \b
@@ -218,6 +219,8 @@ def matrix(
         echo(_matrix.render_table(result))
     elif output == "json":
         echo(_matrix.render_json(result))
+    elif output == "yaml":
+        echo(dump(list(result.records()), "yaml"))
     elif output == "csv":
         echo(_matrix.render_csv(result), nl=False)
     else:
@@ -268,12 +271,9 @@ def replay(
     if name == "<stdin>" and "-" in filenames:
         raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
     policy_set = load_policy_set(filenames, strict=strict)
-    flows = _replay.read_flows(flows_file, name, input_format)
-    with _progress(len(flows), "replaying") as progress:
-        try:
-            result = _replay.replay(policy_set, flows, decisions=decisions, progress=progress)
-        except PolicyError as exc:
-            raise InvalidInput.from_error(exc) from exc
+    recorded = _replay.read_flows(flows_file, name, input_format)
+    with _progress(len(recorded.flows), "replaying") as progress:
+        result = _replay.replay(policy_set, recorded, decisions=decisions, progress=progress)
     stdout = sys.stdout
     _replay.write_records(result, stdout, output)
     stdout.flush()  # the records before the summary, on a terminal too
@@ -306,7 +306,7 @@ def _labels(values: tuple[str, ...]) -> dict[str, str] | None:
 @cli.command()
 @click.argument("expression")
 @click.option("--labels", "label_args", multiple=True, metavar="K=V,...", help="Labels to match the selector against.")
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the labels do not match.")
 def selector(expression: str, label_args: tuple[str, ...], output: str, exit_code: bool) -> None:
     """A Calico selector's canonical form, and whether it matches --labels.
@@ -323,12 +323,12 @@ def selector(expression: str, label_args: tuple[str, ...], output: str, exit_cod
     except PolicyError as exc:
         raise InvalidInput(str(exc).splitlines()) from exc
     matched = parsed.matches(labels) if labels is not None else None
-    if output == "json":
+    if output != "text":
         data: dict[str, Any] = {"selector": str(parsed)}
         if labels is not None:
             data["labels"] = labels
             data["matches"] = matched
-        echo(json.dumps(data, indent=2))
+        echo(dump(data, output))
     else:
         echo(str(parsed))
         if matched is not None:
@@ -337,22 +337,9 @@ def selector(expression: str, label_args: tuple[str, ...], output: str, exit_cod
         sys.exit(EXIT_CHECK_FAILED)
 
 
-# -- version --------------------------------------------------------------------------------
-
-
-@cli.command()
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def version(output: str) -> None:
-    """The netpolicy version, which matcher loaded, and the Python running it."""
-    from .._matcher import IMPLEMENTATION
-
-    data = {"netpolicy": _version.__version__, "implementation": IMPLEMENTATION, "python": platform.python_version()}
-    if output == "json":
-        echo(json.dumps(data, indent=2))
-    else:
-        echo(f"netpolicy {data['netpolicy']} ({IMPLEMENTATION} matcher, Python {data['python']})")
-
-
 def main() -> None:
-    """Console entry point (``netpolicy``)."""
+    """Console entry point (``netpolicy``, ``python -m netpolicy``)."""
+    warning = matcher_warning() if COMPLETE_VAR not in os.environ else None
+    if warning is not None:
+        echo(f"warning: {warning}", err=True)
     cli(prog_name="netpolicy")

@@ -107,9 +107,21 @@ def _choose_family(src: set[int] | None, dst: set[int] | None, protocol: int) ->
     family = shared_family(src, dst, protocol)
     if family is not None:
         return family
-    what = {_ICMP: "ICMP (IPv4 only)", _ICMPV6: "ICMPv6 (IPv6 only)"}.get(protocol, f"protocol {protocol}")
-    raise PolicyError(
-        f"the flow's sides share no IP family for {what}: source {sorted(src or (4, 6))}, destination {sorted(dst or (4, 6))}"
+    raise PolicyError(_no_family_message(src, dst, protocol))
+
+
+def _no_family_message(src: set[int] | None, dst: set[int] | None, protocol: int) -> str:
+    """Why no packet can go between the sides, in words."""
+    if protocol in (_ICMP, _ICMPV6):
+        name, need, other = ("ICMP", 4, "IPv6") if protocol == _ICMP else ("ICMPv6", 6, "IPv4")
+        sides = [side for side, families in (("source", src), ("destination", dst)) if families is not None and need not in families]
+        who = " and the ".join(sides)
+        has = "has" if len(sides) == 1 else "have"
+        return f"{name} needs IPv{need} addresses, but the {who} {has} only {other} addresses"
+    only = {4: "IPv4", 6: "IPv6"}
+    return (
+        f"the source has only {only[min(src or {4})]} addresses and the destination only "
+        f"{only[min(dst or {4})]} addresses: no packet can go between them"
     )
 
 
