@@ -3,13 +3,13 @@ and the endpoints and network sets they act on.
 
 The loader turns manifests of every supported kind into these values; Kubernetes
 NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy arrive here already in
-their Calico form (calico-semantics §D, §E). All values are frozen and hashable.
+their Calico form. All values are frozen and hashable.
 
 Conventions:
 
 * Protocols are IANA numbers (TCP 6, UDP 17, ICMP 1, ICMPv6 58, SCTP 132, UDPLite 136).
 * Every selector held here is *effective*: namespace scoping, ``pcns.``/``pcsa.`` prefixing,
-  service-account clauses and notSelector folding are already applied (§A.7, §A.8).
+  service-account clauses and notSelector folding are already applied.
 * ``order`` of ``None`` means "no order": after every ordered tier or policy.
 """
 
@@ -142,7 +142,7 @@ class PortRange:
 
 @attrs.frozen
 class NamedPort:
-    """A named port in a rule, resolved per endpoint (§F.1)."""
+    """A named port in a rule, resolved per endpoint."""
 
     name: str
 
@@ -183,7 +183,7 @@ class EntityMatch:
     """One side (source or destination) of a rule.
 
     ``selector`` is the effective positive selector with notSelector folded in when both
-    exist; ``not_selector`` is set only when there is no positive selector (§A.9).
+    exist; ``not_selector`` is set only when there is no positive selector.
     Empty tuples and ``None`` mean "no restriction".
     """
 
@@ -205,10 +205,10 @@ _EMPTY_ENTITY = EntityMatch()
 
 @attrs.frozen
 class Rule:
-    """One Calico rule; every present criterion must hold (§B.3, §C.5).
+    """One Calico rule; every present criterion must hold.
 
     ``ip_version`` is the effective family: as written, or inferred from the protocol
-    names ICMP (4) and ICMPv6 (6) (§F.2). ``http`` records that the rule had an HTTP
+    names ICMP (4) and ICMPv6 (6). ``http`` records that the rule had an HTTP
     clause, which does not restrict at layer 4. ``name`` is informational, and so is
     ``from_rule``: for a rule converted from a Kubernetes kind whose rules expand into
     several Calico rules, the path of the manifest rule it came from (``ingress[0]``).
@@ -250,7 +250,7 @@ class Policy:
 
     ``selector`` is the effective selector of the endpoints it applies to. ``ingress`` and
     ``egress`` are ``None`` when that direction is not in the policy's ``types``: the
-    policy is then invisible in that direction (§B.2, §C.2).
+    policy is then invisible in that direction.
     """
 
     ref: PolicyRef
@@ -269,7 +269,7 @@ class Policy:
         return self.ingress if direction is Direction.INGRESS else self.egress
 
     def sort_key(self) -> tuple[bool, float, str]:
-        """Calico's order within a tier (§C.1): order (None last), then the
+        """Calico's order within a tier: order (None last), then the
         ``name/namespace/kind`` key."""
         order = self.order if self.order is not None else 0.0
         key = f"{self.ref.name}/{self.ref.namespace or ''}/{self.ref.kind}"
@@ -322,8 +322,8 @@ class Endpoint:
     """A policed endpoint: a pod (as a workload endpoint), a WorkloadEndpoint or a
     HostEndpoint. It may also be built by hand to describe a flow's side.
 
-    ``labels`` are the object's own labels. ``effective_labels`` are what selectors see
-    (§A.6): for pods the own labels plus ``projectcalico.org/*`` labels, then what the
+    ``labels`` are the object's own labels. ``effective_labels`` are what selectors see:
+    for pods the own labels plus ``projectcalico.org/*`` labels, then what the
     profiles lend. The loader fills it; for a hand-built endpoint it is ``None`` and the
     PolicySet derives it as it would for a pod in ``namespace``.
     """
@@ -374,7 +374,7 @@ class NetworkSet:
 @attrs.frozen
 class ServiceBackends:
     """A Service's backends from its EndpointSlices (discovery.k8s.io/v1): the addresses
-    and ports that a rule's ``services`` clause matches (§B.3). Ports are
+    and ports that a rule's ``services`` clause matches. Ports are
     (protocol number, port) pairs."""
 
     namespace: str

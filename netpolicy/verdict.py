@@ -37,7 +37,7 @@ class Reason:
 
 class Layer:
     """The host-endpoint policy layer that decided (the values of :attr:`Decision.layer`);
-    workload endpoints have a single layer and leave it ``None`` (calico-semantics §C.6)."""
+    workload endpoints have a single layer and leave it ``None``."""
 
     UNTRACKED = "untracked"  #: doNotTrack policies, before connection tracking
     PRE_DNAT = "preDNAT"  #: preDNAT policies, ingress only, before DNAT

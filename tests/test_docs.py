@@ -110,3 +110,43 @@ def test_page(page: Path) -> None:
                 f"{page.name}: a console block's output is not what the command prints "
                 "(NETPOLICY_UPDATE_DOCS=1 python -m pytest tests/test_docs.py rewrites it)"
             )
+
+
+# -- no internal section marks in what users read ------------------------------------------------
+
+API = (DOCS / "api.md").read_text()
+DOCUMENTED = re.findall(r"^\.\. auto(?:class|function|exception):: (\S+)", API, re.M)
+
+
+def _documented(name: str) -> Any:
+    import importlib
+
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _docstrings(obj: Any) -> Iterator[str]:
+    """Every docstring autodoc may show for ``obj``: its own, its methods' and properties',
+    and attribute docstrings, through the classes it inherits from in netpolicy."""
+    import ast
+    import inspect
+    import textwrap
+
+    owners = [c for c in inspect.getmro(obj) if c.__module__.startswith("netpolicy")] if inspect.isclass(obj) else [obj]
+    for owner in owners:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(owner)))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                yield node.value.value
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_pages_show_no_section_marks(page: Path) -> None:
+    marks = [line for line in page.read_text().splitlines() if "§" in line]
+    assert not marks, marks
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_api_docstrings_show_no_section_marks(name: str) -> None:
+    marks = [doc for doc in _docstrings(_documented(name)) if "§" in doc]
+    assert not marks, marks

@@ -1,4 +1,4 @@
-"""Calico's selector language: parse, match, canonical text (spec §A).
+"""Calico's selector language: parse, match, canonical text.
 
 >>> from netpolicy.selector import Selector
 >>> sel = Selector.parse("app == 'web' && tier in {'b', 'a'}")

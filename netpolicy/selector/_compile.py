@@ -3,7 +3,7 @@
 Shallow trees (nearly all) become one Python expression compiled once, such as
 ``lambda L: L.get('app') == 'web' and 'tier' in L``. Absent labels fall out of
 ``dict.get`` returning None: ``None == v`` is false, ``None != v`` true, ``None in S``
-false, ``None not in S`` true, as Calico wants (§A.3). Very deep or very large trees are
+false, ``None not in S`` true, as Calico wants. Very deep or very large trees are
 run by a small stack machine instead, so matching never recurses.
 """
 

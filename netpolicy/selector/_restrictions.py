@@ -1,4 +1,4 @@
-"""Label restrictions (§A.5): per-label lower bounds a selector puts on a label map.
+"""Label restrictions: per-label lower bounds a selector puts on a label map.
 
 An optimisation aid for indexes (Calico's ``LabelRestrictions``); it never decides a
 match. ``one_of`` is None when no value bound is known and an empty frozenset when the

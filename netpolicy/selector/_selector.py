@@ -49,7 +49,7 @@ class Selector:
     _text: str | None
     matches: Matcher
     """``sel.matches(labels) -> bool``: whether the label map matches, with Calico's
-    absent-label rules (§A.3). An attribute holding the compiled function, so a call
+    absent-label rules. An attribute holding the compiled function, so a call
     costs no extra Python frame; the first call compiles."""
     _matcher: Matcher | None
     _uid: str | None
@@ -134,7 +134,7 @@ class Selector:
 
     @property
     def label_restrictions(self) -> Mapping[str, LabelRestriction]:
-        """Calico's per-label lower bounds (§A.5): labels that must be present (with
+        """Calico's per-label lower bounds: labels that must be present (with
         one of some values) or absent for a match to be possible. Never decides a match."""
         found = self._restrictions
         if found is None:
