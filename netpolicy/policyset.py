@@ -9,8 +9,9 @@ from typing import Any, Iterable
 from .engine import BatchResult, Engine, engine_for
 from .engine import evaluate as evaluate_warming
 from .flow import Flow
-from .loader import load_objects, load_paths, load_string, paused_gc
+from .loader import Conversion, load_objects, load_paths, load_string, paused_gc
 from .loader._build import Loaded
+from .loader.release import calico_version as _calico_version
 from .matrix import Matrix, reachability
 from .resolve import Snapshot, normalize
 from .verdict import Verdict
@@ -60,24 +61,41 @@ def _policy_set(loaded: Loaded) -> PolicySet:
     return PolicySet(**normalize(loaded))
 
 
-def load(*paths: str | os.PathLike[str], strict: bool = True) -> PolicySet:
+def _conversion(calico_version: str | tuple[int, int] | None, calico_exact: bool) -> Conversion:
+    return Conversion(_calico_version(calico_version), bool(calico_exact))
+
+
+def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
+         calico_exact: bool = False) -> PolicySet:
     """Load manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
     Raises :class:`~netpolicy.ValidationError` listing every problem found; nothing is
     loaded then. With ``strict=False`` unknown kinds are skipped and listed in
     ``warnings`` instead of failing.
+
+    ``calico_version`` is the Calico release to follow where releases differ (``"3.31"``,
+    ``"v3.32.1"``; the newest known by default): it orders policies of equal order.
+    ``calico_exact=True`` converts ClusterNetworkPolicy exactly as Calico does where
+    Calico departs from the upstream API (nodes and domainNames peers, namespaces
+    peers); by default the upstream API is followed. A bad ``calico_version`` raises
+    ValueError.
     """
-    return paused_gc(lambda: _policy_set(load_paths(*paths, strict=strict)))
+    conversion = _conversion(calico_version, calico_exact)
+    return paused_gc(lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion)))
 
 
-def loads(text: str | bytes, strict: bool = True) -> PolicySet:
+def loads(text: str | bytes, strict: bool = True, calico_version: str | tuple[int, int] | None = None,
+          calico_exact: bool = False) -> PolicySet:
     """Load manifests from one string: YAML documents separated by ``---``, JSON, a
-    sequence of objects or List wrappers."""
-    return paused_gc(lambda: _policy_set(load_string(text, strict=strict)))
+    sequence of objects or List wrappers. The options are those of :func:`load`."""
+    conversion = _conversion(calico_version, calico_exact)
+    return paused_gc(lambda: _policy_set(load_string(text, strict=strict, conversion=conversion)))
 
 
-def from_objects(objects: Iterable[Any], strict: bool = True) -> PolicySet:
+def from_objects(objects: Iterable[Any], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
+                 calico_exact: bool = False) -> PolicySet:
     """Load already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give
-    them). The inputs are not modified."""
-    return paused_gc(lambda: _policy_set(load_objects(objects, strict=strict)))
+    them). The inputs are not modified. The options are those of :func:`load`."""
+    conversion = _conversion(calico_version, calico_exact)
+    return paused_gc(lambda: _policy_set(load_objects(objects, strict=strict, conversion=conversion)))

@@ -17,8 +17,9 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from ..errors import Problem, ValidationError
 from ._build import Loaded, build
 from ._yaml import Read, read_bytes, read_objects, read_text
+from .release import Conversion
 
-__all__ = ["Loaded", "load_paths", "load_string", "load_objects", "paused_gc", "MANIFEST_SUFFIXES"]
+__all__ = ["Conversion", "Loaded", "load_paths", "load_string", "load_objects", "paused_gc", "MANIFEST_SUFFIXES"]
 
 #: Files a directory is searched for.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -66,19 +67,20 @@ def _read_path(path: str) -> Read:
     return read_bytes(data, path)
 
 
-def load_paths(*paths: str | os.PathLike[str], strict: bool = True) -> Loaded:
+def load_paths(*paths: str | os.PathLike[str], strict: bool = True, conversion: Conversion | None = None) -> Loaded:
     """Manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
     Raises :class:`~netpolicy.ValidationError` listing every problem found; nothing is
     loaded then. With ``strict=False`` unknown kinds are skipped and listed in
-    ``warnings`` instead of failing.
+    ``warnings`` instead of failing. ``conversion`` says which Calico release to follow
+    and how (the newest, and the upstream API where Calico departs from it, by default).
     """
     reads = [_read_path(file) for path in paths for file in _files(os.fspath(path))]
-    return build(reads, strict=strict)
+    return build(reads, strict=strict, conversion=conversion)
 
 
-def load_string(text: str | bytes, strict: bool = True) -> Loaded:
+def load_string(text: str | bytes, strict: bool = True, conversion: Conversion | None = None) -> Loaded:
     """Manifests from one string: YAML documents separated by ``---``, JSON, a sequence
     of objects or List wrappers."""
     if isinstance(text, (bytes, bytearray)):
@@ -87,10 +89,10 @@ def load_string(text: str | bytes, strict: bool = True) -> Loaded:
         read = read_text(text, None)
     else:
         raise ValidationError([Problem(message=f"expected text, got {type(text).__name__}")])
-    return build([read], strict=strict)
+    return build([read], strict=strict, conversion=conversion)
 
 
-def load_objects(objects: Iterable[Any], strict: bool = True) -> Loaded:
+def load_objects(objects: Iterable[Any], strict: bool = True, conversion: Conversion | None = None) -> Loaded:
     """Already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give them).
     The inputs are not modified."""
-    return build([read_objects(objects)], strict=strict)
+    return build([read_objects(objects)], strict=strict, conversion=conversion)

@@ -28,6 +28,7 @@ from .records import (
     service_account_profile_name,
 )
 from .registry import Inventory, Meta, Node, Registration, registry
+from .release import NEWEST, CalicoVersion, Conversion
 
 __all__ = ["Loaded", "build"]
 
@@ -35,7 +36,8 @@ __all__ = ["Loaded", "build"]
 @attrs.frozen
 class Loaded:
     """Every value a load produced, validated, before normalization. ``workloads`` and
-    ``hosts`` hold endpoints whose ``profiles`` chain is already set."""
+    ``hosts`` hold endpoints whose ``profiles`` chain is already set.
+    ``calico_version`` is the Calico release the load follows."""
 
     tiers: tuple[Tier, ...]
     policies: tuple[Policy, ...]
@@ -47,6 +49,7 @@ class Loaded:
     network_sets: tuple[NetworkSet, ...]
     slices: tuple[ServiceBackends, ...]
     warnings: tuple[str, ...]
+    calico_version: CalicoVersion = NEWEST
 
 
 def _place(doc: Document) -> str:
@@ -79,7 +82,8 @@ class _Entry:
     outputs: list[object] = attrs.field(factory=list)
 
 
-def build(reads: Sequence[Read], *, strict: bool = True) -> Loaded:
+def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion | None = None) -> Loaded:
+    conversion = conversion or Conversion()
     problems: list[Problem] = []
     skipped: list[str] = []
     table = registry()
@@ -120,7 +124,7 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> Loaded:
             entries.append(entry)
     del seen
     warnings = [warning for read in reads for warning in read.warnings] + skipped
-    inventory = _inventory(entries)
+    inventory = attrs.evolve(_inventory(entries), conversion=conversion)
 
     # Pass 2: policy kinds, which may read the inventory.
     for entry in entries:
@@ -138,7 +142,7 @@ def build(reads: Sequence[Read], *, strict: bool = True) -> Loaded:
             warnings.extend(doc.warnings)
     if problems:
         raise ValidationError(problems)
-    return attrs.evolve(result, warnings=tuple(warnings))
+    return attrs.evolve(result, warnings=tuple(warnings), calico_version=conversion.calico_version)
 
 
 def _inventory(entries: Iterable[_Entry]) -> Inventory:

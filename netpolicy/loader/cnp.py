@@ -260,5 +260,5 @@ def cluster_network_policy(root: Field, meta: Meta, inventory: Inventory, *, exa
 def convert_cluster_network_policy(root: Field, meta: Meta, inventory: Inventory) -> Iterable[object]:
     """ClusterNetworkPolicy → a global policy in tier ``kube-admin`` or
     ``kube-baseline``."""
-    policy = cluster_network_policy(root, meta, inventory)
+    policy = cluster_network_policy(root, meta, inventory, exact=inventory.conversion.calico_exact)
     return [policy] if policy is not None else []

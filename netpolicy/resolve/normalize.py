@@ -41,6 +41,7 @@ def normalize(loaded: Loaded) -> dict[str, Any]:
         "network_sets": sets,
         "services": merge_services(loaded.slices),
         "warnings": loaded.warnings,
+        "calico_version": loaded.calico_version,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..loader.release import NEWEST, CalicoVersion, order_key
 from ..model import Direction, Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
 from .profiles import effective_endpoint_labels
 
@@ -15,7 +16,7 @@ __all__ = ["Snapshot"]
 class Snapshot:
     """Policies in Calico's order plus the endpoints, network sets and profiles they act
     on. It never changes after construction, so it is safe to share between threads; it
-    pickles."""
+    pickles. ``calico_version`` is the Calico release whose order it follows."""
 
     #: the compiled tables, once the engine stage has built them (the engine refers back
     #: weakly, so it lives and dies with this snapshot); a cache, never pickled
@@ -31,13 +32,15 @@ class Snapshot:
         network_sets: Iterable[NetworkSet] = (),
         services: Iterable[ServiceBackends] = (),
         warnings: Iterable[str] = (),
+        calico_version: CalicoVersion = NEWEST,
     ) -> None:
         self._tiers: tuple[Tier, ...] = tuple(sorted(tiers, key=Tier.sort_key))
         tier_rank = {tier.name: rank for rank, tier in enumerate(self._tiers)}
         missing = {p.tier for p in policies if p.tier not in tier_rank}
         if missing:
             raise ValueError(f"policies name tiers that do not exist: {sorted(missing)}")
-        ordered = sorted(policies, key=lambda p: (tier_rank[p.tier], p.sort_key()))
+        self._calico_version = calico_version
+        ordered = sorted(policies, key=lambda p: (tier_rank[p.tier], order_key(p, calico_version)))
         self._policies = tuple(p for p in ordered if not p.staged)
         self._staged = tuple(p for p in ordered if p.staged)
         self._all_policies = tuple(ordered)
@@ -61,6 +64,12 @@ class Snapshot:
         state = dict(self.__dict__)
         state.pop("_engine", None)  # a cache: compiled again where needed
         return state
+
+    @property
+    def calico_version(self) -> CalicoVersion:
+        """The Calico release whose order this snapshot follows, as ``(3, minor)``: it
+        breaks ties between policies of equal order (see :mod:`netpolicy.loader.release`)."""
+        return self._calico_version
 
     @property
     def tiers(self) -> tuple[Tier, ...]:
