@@ -14,6 +14,7 @@ import yaml
 
 from ..errors import PolicyError, ValidationError
 from ..flow import Flow
+from ..loader.release import calico_version
 from ..model import PROTOCOL_NUMBERS
 from ..policyset import PolicySet, load, loads
 
@@ -124,13 +125,47 @@ def all_namespaces_option() -> Callable[[F], F]:
     return click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace (the default).")
 
 
+_CONVERSION = "netpolicy.conversion"  # where the loading options wait for load_policy_set
+
+
+def _conversion_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if param.name == "calico_version" and value is not None:
+        try:
+            value = calico_version(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from error
+    ctx.meta.setdefault(_CONVERSION, {})[param.name] = value
+    return value
+
+
 def strict_option() -> Callable[[F], F]:
-    return click.option(
+    """The loading options: ``--strict/--no-strict``, and ``--calico-version`` and
+    ``--calico-exact``, which :func:`load_policy_set` reads from the command's context."""
+    strict = click.option(
         "--strict/--no-strict",
         default=True,
         show_default=True,
         help="With --no-strict, documents of unknown kinds are skipped (and reported) instead of rejected.",
     )
+    version = click.option(
+        "--calico-version",
+        metavar="VERSION",
+        expose_value=False,
+        callback=_conversion_option,
+        help="The Calico release to follow where releases differ, e.g. 3.31 or v3.32.1 (default: the newest, 3.32).",
+    )
+    exact = click.option(
+        "--calico-exact",
+        is_flag=True,
+        expose_value=False,
+        callback=_conversion_option,
+        help="Convert ClusterNetworkPolicy exactly as Calico does, also where Calico departs from the upstream API.",
+    )
+
+    def decorate(func: F) -> F:
+        return strict(version(exact(func)))
+
+    return decorate
 
 
 if TYPE_CHECKING:
@@ -194,12 +229,15 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
     paths = list(filenames)
     if paths.count("-") > 1:
         raise click.UsageError("'-' (stdin) may be given only once")
+    ctx = click.get_current_context(silent=True)
+    options = ctx.meta.get(_CONVERSION, {}) if ctx is not None else {}
+    version, exact = options.get("calico_version"), bool(options.get("calico_exact"))
     try:
         if paths == ["-"]:
             text = sys.stdin.read()
-            policy_set = loads(text, strict=strict)
+            policy_set = loads(text, strict=strict, calico_version=version, calico_exact=exact)
         else:
-            policy_set = load(*paths, strict=strict)
+            policy_set = load(*paths, strict=strict, calico_version=version, calico_exact=exact)
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
     for warning in policy_set.warnings:
