@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ..errors import Problem, ValidationError
 from ._build import Loaded, build
-from ._yaml import Read, read_bytes, read_objects, read_text
+from ._read import Read, read_bytes, read_objects, read_text
 from .release import Conversion
 
 __all__ = ["Conversion", "Loaded", "load_paths", "load_string", "load_objects", "paused_gc", "MANIFEST_SUFFIXES"]

@@ -15,7 +15,7 @@ from ..errors import PolicyError, Problem, ValidationError
 from ..model import Endpoint, NetworkSet, Origin, Policy, Profile, ServiceBackends, Tier
 from ._envelope import UnknownKind, read_envelope
 from ._fields import Document
-from ._yaml import Read
+from ._documents import Read
 from .records import (
     BUILTIN_TIERS,
     DEFAULT_ALLOW_PROFILE,

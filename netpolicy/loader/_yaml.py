@@ -1,40 +1,31 @@
-"""Reading YAML and JSON text (and already parsed objects) into :class:`Document` values.
+"""Reading YAML text into :class:`Document` values, with line and column positions.
 
 Safety first: only the safe loaders are used (no language-specific tag is ever
 constructed); nesting depth is bounded before the C parser sees the text (it recurses
 natively); alias expansion is measured before anything walks the data ("billion
-laughs"); duplicate mapping keys are reported. Every failure of the YAML library becomes
-a :class:`Problem` with file, document, line and column.
+laughs"); duplicate mapping keys are reported. Every failure of the YAML library becomes a :class:`Problem` with file, document, line and column.
 
 Line and column of a field are found only when a problem is reported: the document is
-composed again and the field's path followed to its node (:class:`_Locator`).
+composed again and the field's path followed to its node (:class:`Locator`).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
-import attrs
 import yaml
 
-from ..errors import Problem
-from ..model import Origin
+from ._bounds import MAX_DEPTH, AliasBomb, check_expansion, has_anchor, may_be_deep, node_children
+from ._documents import Mark, Read, child_node, documents, problem_at
 from ._fields import Document, Path
 
-__all__ = ["Read", "read_text", "read_bytes", "read_objects", "MAX_DEPTH"]
+__all__ = ["read_yaml", "Locator"]
 
 try:  # PyYAML built with libyaml
     from yaml import CSafeLoader as _SafeBase
 except ImportError:  # pragma: no cover - pure-Python PyYAML
     from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
-
-#: Deepest nesting accepted in a document.
-MAX_DEPTH = 200
-#: Expanded size allowed for documents that use aliases: base + ratio × distinct nodes.
-ALIAS_BUDGET_BASE = 100_000
-ALIAS_BUDGET_RATIO = 10
 
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
@@ -64,7 +55,7 @@ class _Loader(_SafeBase):
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
-        self.duplicates: list[tuple[str, Any]] = []
+        self.duplicates: list[tuple[str, Any]] = []  # (key, key node)
         self.strings = _Strings()
         # No path resolvers are registered, so the hooks the composer calls around every
         # node have nothing to do: C callables that accept their arguments are cheaper.
@@ -102,7 +93,7 @@ class _Loader(_SafeBase):
                 key = getattr(key_node, "value", None)
                 if isinstance(key, str):
                     if key in seen:
-                        self.duplicates.append((key, key_node.start_mark))
+                        self.duplicates.append((key, key_node))
                     seen.add(key)
         return mapping
 
@@ -196,7 +187,7 @@ def _construct(node: Any, loader: Any) -> Any:
             seen: set[Any] = set()
             for key_node, _ in pairs:
                 if key_node.value in seen:
-                    loader.duplicates.append((key_node.value, key_node.start_mark))
+                    loader.duplicates.append((key_node.value, key_node))
                 seen.add(key_node.value)
         return result
     if cls is yaml.SequenceNode:
@@ -234,37 +225,6 @@ def _source(text: str) -> Any:
     return _Pieces(text) if text.isascii() else text
 
 
-# -- nesting depth ---------------------------------------------------------------------
-
-_BREAK = "\n\r\x85\u2028\u2029"
-_DEEP_LINE = re.compile(f"[{_BREAK}][ \t?:-]{{{MAX_DEPTH // 2}}}")
-#: The same, one pattern per line break: a literal first character is searched for fast.
-_DEEP_LINES = tuple((brk, re.compile(re.escape(brk) + f"[ \t?:-]{{{MAX_DEPTH // 2}}}")) for brk in _BREAK)
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def _may_be_deep(text: str) -> bool:
-    """Cheap test: False guarantees the nesting is at most about ``2 × MAX_DEPTH``.
-
-    Block nesting needs indentation or compact ``- ``/``? `` runs at the start of a line;
-    flow nesting needs brackets (their rise is bounded by scanning just the brackets).
-    """
-    if any(brk in text and deep.search(text) for brk, deep in _DEEP_LINES):
-        return True
-    if _DEEP_LINE.match("\n" + text[: MAX_DEPTH // 2]):
-        return True
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return False
-    depth = low = rise = 0
-    for match in _BRACKETS.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        low = min(low, depth)
-        rise = max(rise, depth - low)
-        if rise > MAX_DEPTH:
-            return True
-    return False
-
-
 def _too_deep(text: str) -> Any:
     """The mark where nesting passes MAX_DEPTH, or None (exact, from the event stream,
     which the parser produces without recursion)."""
@@ -287,88 +247,13 @@ def _too_deep(text: str) -> Any:
         loader.dispose()
 
 
-# -- aliases ---------------------------------------------------------------------------
-
-_ANCHOR = re.compile(r"&(?=[^\s&,\[\]{}])")
-
-
-def _has_anchor(text: str) -> bool:
-    """Whether ``text`` may define a YAML anchor (``&name`` after a separator); a false
-    positive only costs the alias check."""
-    for match in _ANCHOR.finditer(text):
-        start = match.start()
-        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "&"):
-            return True
-    return False
-
-
-class _AliasBomb(Exception):
-    pass
-
-
-def _check_expansion(root: Any, children: Any) -> None:
-    """Raise :class:`_AliasBomb` when the tree under ``root``, with shared subtrees
-    counted every time they are referenced, exceeds the budget, is cyclic or too deep.
-    ``children(x)`` lists the children of ``x``. Iterative, linear in distinct nodes."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-    distinct = 0
-    stack: list[tuple[Any, Any, int]] = [(root, None, 1)]
-    total = 0
-    while stack:
-        item, pending, depth = stack.pop()
-        key = id(item)
-        if pending is None:
-            if key in sizes:
-                continue
-            if key in active:
-                raise _AliasBomb("an alias refers to a node that contains it (recursive structure)")
-            if depth > MAX_DEPTH:
-                raise _AliasBomb(f"nesting is deeper than {MAX_DEPTH} levels")
-            kids = children(item)
-            distinct += 1
-            if not kids:
-                sizes[key] = 1
-                continue
-            active.add(key)
-            stack.append((item, kids, depth))
-            for kid in kids:
-                if id(kid) not in sizes:
-                    stack.append((kid, None, depth + 1))
-        else:
-            active.discard(key)
-            total = 1 + sum(sizes[id(kid)] for kid in pending)
-            sizes[key] = total
-            budget = ALIAS_BUDGET_BASE + ALIAS_BUDGET_RATIO * distinct
-            if total > budget:
-                raise _AliasBomb(
-                    f"aliases expand the document beyond {budget} nodes (alias expansion bomb); "
-                    "refused before reading it"
-                )
-
-
-def _node_children(node: Any) -> Any:
-    if isinstance(node, yaml.SequenceNode):
-        return node.value
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return ()
-
-
-def _object_children(value: Any) -> Any:
-    if isinstance(value, dict):
-        return [part for pair in value.items() for part in pair]
-    if isinstance(value, (list, tuple)):
-        return value
-    return ()
-
-
 # -- locating fields -------------------------------------------------------------------
 
 
-class _Locator:
+class Locator:
     """Finds line and column of a path in document N of a text by composing it again
-    (only when a problem is reported; composed documents are kept)."""
+    (only when a problem is reported; composed documents are kept). JSON text is read
+    the same way: the YAML composer reads it."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -400,147 +285,13 @@ class _Locator:
         for part in path:
             if node is None:
                 return None
-            node = _child_node(node, part)
+            node = child_node(node, part)
         if node is None:
             return None
         return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _child_node(node: Any, part: Any) -> Any:
-    if isinstance(part, int) and isinstance(node, yaml.SequenceNode):
-        return node.value[part] if 0 <= part < len(node.value) else None
-    if isinstance(part, str) and isinstance(node, yaml.MappingNode):
-        found = None
-        for key, value in node.value:  # the last one wins, as in the parsed mapping
-            if isinstance(key, yaml.ScalarNode) and key.value == part:
-                found = value
-        return found
-    return None
-
-
-# -- documents and List wrappers -------------------------------------------------------
-
-_LIST_FIELDS = ("apiVersion", "kind", "metadata", "items")
-
-
-def _is_list(body: Any) -> bool:
-    return (
-        isinstance(body, dict)
-        and isinstance(body.get("kind"), str)
-        and body["kind"].endswith("List")
-        and "items" in body
-    )
-
-
-def _unwrap(body: Any, prefix: Path, level: int = 0) -> Iterator[tuple[Path, Any, str | None]]:
-    """The objects of a document: itself, the items of a sequence or of a List wrapper.
-    Yields (path prefix, object, problem message or None)."""
-    if isinstance(body, list) and level < 2:
-        for index, item in enumerate(body):
-            yield from _unwrap(item, prefix + (index,), level + 1)
-    elif _is_list(body) and level < 2:
-        items = body["items"]
-        if items is None:
-            return
-        if not isinstance(items, list):
-            yield prefix + ("items",), items, f"{body['kind']} items must be a list"
-            return
-        kind = body["kind"][: -len("List")]
-        api_version = body.get("apiVersion")
-        for index, item in enumerate(items):
-            if kind and isinstance(item, dict) and ("kind" not in item or "apiVersion" not in item):
-                # A typed list from the API server (PodList) leaves its items' kind out.
-                item = {"apiVersion": api_version, "kind": kind, **item}  # a copy: inputs stay as given
-            yield from _unwrap(item, prefix + ("items", index), level + 2)
-    else:
-        yield prefix, body, None
-
-
-def _documents(
-    body: Any, *, file: str | None, index: int, locator: _Locator | None, root: Any, warnings: list[str]
-) -> Iterator[Document]:
-    locate = None
-    if locator is not None:
-        locate = lambda path, _i=index: locator.locate(_i, path)  # noqa: E731
-    if type(body) is dict and not _is_list(body):  # the usual case: one object
-        doc = Document(body, file=file, index=index, locate=locate)
-        if root is not None:
-            mark = root.start_mark
-            doc.origin = Origin(file=file, document=index, line=mark.line + 1, column=mark.column + 1)
-        else:
-            doc.origin = Origin(file=file, document=index)
-        yield doc
-        return
-    if _is_list(body):
-        wrapper = Document(body, file=file, index=index, locate=locate)
-        for key in body:
-            if key not in _LIST_FIELDS:
-                wrapper.warn((key,), f"unknown field {key!r} ignored")
-        warnings.extend(wrapper.warnings)
-    for prefix, obj, message in _unwrap(body, ()):
-        doc = Document(obj, file=file, index=index, locate=locate, prefix=prefix)
-        if message is not None:
-            doc.problem((), message)
-        elif isinstance(obj, list) or _is_list(obj):
-            doc.problem((), "lists nested this deep are not supported")
-        if root is not None:
-            doc.origin = _origin(file, index, root, prefix)
-        else:
-            doc.origin = Origin(file=file, document=index)
-        yield doc
-
-
-def _origin(file: str | None, index: int, root: Any, prefix: Path) -> Origin:
-    node = root
-    for part in prefix:
-        child = _child_node(node, part)
-        if child is None:
-            break
-        node = child
-    mark = node.start_mark
-    return Origin(file=file, document=index, line=mark.line + 1, column=mark.column + 1)
-
-
-# -- entry points ----------------------------------------------------------------------
-
-
-@attrs.define
-class Read:
-    """What reading a source produced: its objects, the problems that stopped reading
-    (or were found while reading) and warnings.
-
-    YAML text is read lazily, one document at a time, as :meth:`each` is iterated (so a
-    caller can convert each object and let go of its parsed body before the next one is
-    read); ``documents``, ``problems`` and ``warnings`` are complete once it has been
-    iterated to the end."""
-
-    documents: list[Document]
-    problems: list[Problem]
-    warnings: list[str] = attrs.field(factory=list)
-    pending: Iterator[Document] | None = None
-
-    def each(self) -> Iterator[Document]:
-        """Every document, in order: those already read, then the rest as they are read
-        (each is added to ``documents``)."""
-        yield from list(self.documents)
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            for doc in pending:
-                self.documents.append(doc)
-                yield doc
-
-
-def _problem(message: str, file: str | None, index: int | None = None, mark: Any = None) -> Problem:
-    line = column = None
-    if mark is not None and getattr(mark, "line", None) is not None:
-        line, column = mark.line + 1, mark.column + 1
-    return Problem(message=message, file=file, document=index, line=line, column=column)
-
-
-class _Mark:
-    def __init__(self, line: int, column: int) -> None:
-        self.line = line
-        self.column = column
+# -- reading ---------------------------------------------------------------------------
 
 
 def _yaml_message(error: Exception, text: str) -> tuple[str, Any]:
@@ -553,77 +304,12 @@ def _yaml_message(error: Exception, text: str) -> tuple[str, Any]:
         line = text.count("\n", 0, position)
         column = position - (text.rfind("\n", 0, position) + 1)
         character = error.character if isinstance(error.character, str) else chr(error.character)
-        return f"YAML: the character {character!r} is not allowed in YAML text", _Mark(line, column)
+        return f"YAML: the character {character!r} is not allowed in YAML text", Mark(line, column)
     return f"YAML: {error}", None
 
 
-def read_bytes(data: bytes, file: str | None) -> Read:
-    """Decode ``data`` (UTF-8, optionally with a byte-order mark; UTF-16 with one) and
-    read it. Bytes that are not valid text are a problem at their line and column."""
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        before = data[start : error.start]
-        line = before.count(b"\n") + 1
-        column = error.start - (before.rfind(b"\n") + 1 + start if b"\n" in before else start) + 1
-        bad = data[error.start : error.start + 1]
-        return Read([], [
-            Problem(
-                message=f"the file is not valid UTF-8 (byte 0x{bad.hex()} at offset {error.start})",
-                file=file,
-                line=line,
-                column=column,
-            )
-        ])
-    return read_text(text, file)
-
-
-def read_text(text: str, file: str | None) -> Read:
-    """Every object in ``text`` (YAML documents, JSON, sequences, List wrappers) as a
-    Document, and the problems that stopped reading."""
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        result = _read_json(text, file)
-        if result is not None:
-            return result
-    return _read_yaml(text, file)
-
-
-def _read_json(text: str, file: str | None) -> Read | None:
-    duplicates: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        mapping = dict(items)
-        if len(mapping) < len(items):
-            seen: set[str] = set()
-            for key, _ in items:
-                if key in seen:
-                    duplicates.append(key)
-                seen.add(key)
-        return mapping
-
-    try:
-        body = json.loads(text, object_pairs_hook=pairs)
-    except RecursionError:
-        return Read([], [_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, 1)])
-    except ValueError:
-        return None  # not JSON: read it as YAML, which reports errors with places
-    locator = _Locator(text)
-    problems = [_problem(f"duplicate key {key!r}", file, 1) for key in duplicates]
-    try:
-        _check_expansion(body, _object_children)
-    except _AliasBomb as error:
-        return Read([], [_problem(str(error), file, 1)])
-    result = Read([], problems)
-    result.documents.extend(_documents(body, file=file, index=1, locator=locator, root=None, warnings=result.warnings))
-    return result
-
-
-def _read_yaml(text: str, file: str | None) -> Read:
+def read_yaml(text: str, file: str | None) -> Read:
+    """The documents of YAML ``text``, read lazily (see :class:`Read`)."""
     result = Read([], [])
     result.pending = _yaml_documents(text, file, result)
     return result
@@ -636,13 +322,13 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
     document_mark: Any = None
     index = 0
     try:
-        if _may_be_deep(text):
+        if may_be_deep(text):
             mark = _too_deep(text)
             if mark is not None:
-                problems.append(_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, None, mark))
+                problems.append(problem_at(f"nesting is deeper than {MAX_DEPTH} levels", file, None, mark))
                 return
-        check_aliases = _has_anchor(text)
-        locator = _Locator(text)
+        check_aliases = has_anchor(text)
+        locator = Locator(text)
         loader = _Loader(_source(text))
         index = 0
         try:
@@ -654,9 +340,9 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
                 document_mark = node.start_mark
                 if check_aliases:
                     try:
-                        _check_expansion(node, _node_children)
-                    except _AliasBomb as error:
-                        problems.append(_problem(str(error), file, index, node.start_mark))
+                        check_expansion(node, node_children)
+                    except AliasBomb as error:
+                        problems.append(problem_at(str(error), file, index, node.start_mark))
                         return
                 body = _MISSING
                 if not check_aliases:
@@ -666,51 +352,27 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
                         loader.duplicates.clear()
                 if body is _MISSING:
                     body = loader.construct_document(node)
-                for key, mark in loader.duplicates:
-                    problems.append(_problem(f"duplicate key {key!r}", file, index, mark))
+                for key, key_node in loader.duplicates:
+                    problems.append(problem_at(f"duplicate key {key!r}", file, index, key_node.start_mark))
                 loader.duplicates.clear()
                 if body is None:
                     continue
-                documents = list(
-                    _documents(body, file=file, index=index, locator=locator, root=node, warnings=result.warnings)
-                )
+                found = list(documents(body, file=file, index=index, locator=locator, root=node, warnings=result.warnings))
                 del node, body
-                yield from documents
-                del documents
+                yield from found
+                del found
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
         message, mark = _yaml_message(error, text)
-        problems.append(_problem(message, file, index or None, mark))
+        problems.append(problem_at(message, file, index or None, mark))
     except RecursionError:
-        problems.append(_problem(f"nesting is deeper than {MAX_DEPTH} levels", file, index or None))
+        problems.append(problem_at(f"nesting is deeper than {MAX_DEPTH} levels", file, index or None))
     except (ValueError, TypeError, OverflowError, KeyError) as error:  # e.g. a bad !!binary or !!bool
-        problems.append(
-            _problem(f"YAML: cannot read a value ({type(error).__name__}: {error})", file, index or None, document_mark)
-        )
+        problems.append(problem_at(
+            f"YAML: cannot read a value ({type(error).__name__}: {error})", file, index or None, document_mark
+        ))
     except Exception as error:  # nothing from the YAML library may escape
-        problems.append(
-            _problem(f"YAML: cannot read the text ({type(error).__name__}: {error})", file, index or None, document_mark)
-        )
-
-
-def read_objects(objects: Iterable[Any]) -> Read:
-    """Already parsed manifests: each element is one document (a mapping, a List
-    wrapper or a sequence of mappings). Inputs are never modified."""
-    result = Read([], [])
-    documents, problems = result.documents, result.problems
-    if isinstance(objects, dict):
-        objects = [objects]
-    elif isinstance(objects, (str, bytes)) or not isinstance(objects, Iterable):
-        problems.append(Problem(message=f"expected a list of manifest mappings, got {type(objects).__name__}"))
-        return result
-    for index, body in enumerate(objects, start=1):
-        try:
-            _check_expansion(body, _object_children)
-        except _AliasBomb as error:
-            problems.append(Problem(message=str(error), document=index))
-            continue
-        if body is None:
-            continue
-        documents.extend(_documents(body, file=None, index=index, locator=None, root=None, warnings=result.warnings))
-    return result
+        problems.append(problem_at(
+            f"YAML: cannot read the text ({type(error).__name__}: {error})", file, index or None, document_mark
+        ))

@@ -12,7 +12,7 @@ import yaml
 
 import netpolicy
 from netpolicy import ValidationError
-from netpolicy.loader import inventory
+from netpolicy.loader import workloads
 
 POD = """\
 apiVersion: v1
@@ -130,7 +130,7 @@ def _outcome(text: str) -> tuple[str, ...]:
 def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, ...], tuple[str, ...]]:
     fast = _outcome(text)
     with monkeypatch.context() as patch:
-        patch.setattr(inventory, "_ordinary_pod", lambda body, meta: None)
+        patch.setattr(workloads, "_ordinary_pod", lambda body, meta: None)
         slow = _outcome(text)
     return fast, slow
 
@@ -138,8 +138,8 @@ def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, ...], 
 def test_the_ordinary_pod_takes_the_shortcut() -> None:
     body = yaml.safe_load(POD)
     ps = netpolicy.loads(POD)
-    meta = inventory.Meta(kind="Pod", api_version="v1", name="web", namespace="shop", labels=body["metadata"]["labels"])
-    assert inventory._ordinary_pod(body, meta) is not None
+    meta = workloads.Meta(kind="Pod", api_version="v1", name="web", namespace="shop", labels=body["metadata"]["labels"])
+    assert workloads._ordinary_pod(body, meta) is not None
     assert len(ps.endpoints) == 1
 
 
