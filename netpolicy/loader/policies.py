@@ -38,10 +38,11 @@ from typing import Any, Callable, Iterable, Mapping
 from ..model import Action, Direction, Policy, PolicyRef, Profile, Tier
 from ..selector import Selector
 from ._fields import MISSING, Field
-from .anp import ANP_TIER, BANP_TIER, convert_admin_network_policy, convert_baseline_admin_network_policy
+from .anp import convert_admin_network_policy, convert_baseline_admin_network_policy
 from .cnp import convert_cluster_network_policy
 from .k8s import check_dns_label, check_dns_subdomain, check_label_key, check_label_value
 from .knp import convert_network_policy, convert_staged_network_policy
+from .records import BUILTIN_TIERS as _BUILTIN_TIERS
 from .registry import CALICO, NETWORKING, POLICY_NETWORKING, POLICY_NETWORKING_V1ALPHA2, Inventory, Meta
 from .rules import NAMESPACE_LABEL, SERVICE_ACCOUNT_LABEL, RuleScope, convert_rules, parse_text, read_selector
 
@@ -67,11 +68,7 @@ _GLOBAL_FIELDS = ("namespaceSelector", "doNotTrack", "preDNAT", "applyOnForward"
 
 #: Tiers Calico creates itself, with the order and default action it locks them to.
 BUILTIN_TIERS: Mapping[str, tuple[float, Action]] = {
-    "default": (1_000_000.0, Action.DENY),
-    "kube-admin": (1_000.0, Action.PASS),
-    "kube-baseline": (10_000_000.0, Action.PASS),
-    ANP_TIER: (1_000.0, Action.PASS),
-    BANP_TIER: (10_000_000.0, Action.PASS),
+    tier.name: (tier.order, tier.default_action) for tier in _BUILTIN_TIERS if tier.order is not None
 }
 
 
