@@ -326,6 +326,13 @@ class Endpoint:
     for pods the own labels plus ``projectcalico.org/*`` labels, then what the
     profiles lend. The loader fills it; for a hand-built endpoint it is ``None`` and the
     PolicySet derives it as it would for a pod in ``namespace``.
+
+    An endpoint made from a workload (a Deployment, StatefulSet, Job...) stands for all
+    its pods: ``workload`` is that kind and ``key`` reads ``namespace/name[Kind]``.
+    ``replicas`` is the number of pods asked for (0: none runs; None: not a count, as
+    for a DaemonSet or a single pod). ``owner`` is the (kind, name) of the controller
+    that owns a pod or a workload (from ``ownerReferences``). ``synthetic`` says the
+    addresses were drawn from the synthetic pool because the manifests give none.
     """
 
     labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
@@ -340,11 +347,24 @@ class Endpoint:
     node: str | None = None
     interface: str | None = None
     origin: Origin | None = attrs.field(default=None, eq=False)
+    workload: str | None = None
+    replicas: int | None = attrs.field(default=None, eq=False)
+    owner: tuple[str, str] | None = attrs.field(default=None, eq=False)
+    synthetic: bool = attrs.field(default=False, eq=False)
 
     @property
     def key(self) -> str:
-        """``namespace/name`` for namespaced endpoints, ``name`` for host endpoints."""
+        """``namespace/name`` for namespaced endpoints (``namespace/name[Kind]`` for one
+        made from a workload), ``name`` for host endpoints."""
+        if self.workload is not None:
+            return f"{self.namespace}/{self.name}[{self.workload}]"
         return f"{self.namespace}/{self.name}" if self.namespace else str(self.name)
+
+    @property
+    def running(self) -> bool:
+        """False for a workload that asks for no pod (zero replicas, parallelism 0, a
+        suspended Job or CronJob)."""
+        return self.replicas != 0
 
     @property
     def is_host(self) -> bool:

@@ -40,6 +40,8 @@ __all__ = [
     "POLICY_NETWORKING",
     "POLICY_NETWORKING_V1ALPHA2",
     "DISCOVERY",
+    "APPS",
+    "BATCH",
     "API_GROUPS",
     "Meta",
     "Node",
@@ -56,6 +58,8 @@ POLICY_NETWORKING = "policy.networking.k8s.io"  #: ``policy.networking.k8s.io/v1
 #: ``policy.networking.k8s.io/v1alpha2``: keyed apart from v1alpha1, whose kinds it does not have.
 POLICY_NETWORKING_V1ALPHA2 = "policy.networking.k8s.io/v1alpha2"
 DISCOVERY = "discovery.k8s.io"  #: ``discovery.k8s.io/v1``
+APPS = "apps"  #: ``apps/v1``
+BATCH = "batch"  #: ``batch/v1``
 
 #: apiVersion -> group, for every apiVersion the loader reads.
 API_GROUPS: Mapping[str, str] = {
@@ -66,6 +70,8 @@ API_GROUPS: Mapping[str, str] = {
     "policy.networking.k8s.io/v1alpha1": POLICY_NETWORKING,
     "policy.networking.k8s.io/v1alpha2": POLICY_NETWORKING_V1ALPHA2,
     "discovery.k8s.io/v1": DISCOVERY,
+    "apps/v1": APPS,
+    "batch/v1": BATCH,
 }
 
 
@@ -139,10 +145,12 @@ def registry() -> Mapping[tuple[str, str], Registration]:
     global _REGISTRY
     if _REGISTRY is None:
         table: dict[tuple[str, str], Registration] = {}
-        from . import inventory
+        from . import controllers, inventory
 
-        for key, (converter, namespaced) in inventory.CONVERTERS.items():
-            table[key] = Registration(converter, namespaced, True)
+        # the controllers' after the inventory's: they read Pods without an address too
+        for module in (inventory, controllers):
+            for key, (converter, namespaced) in module.CONVERTERS.items():
+                table[key] = Registration(converter, namespaced, True)
         policy_converters: Mapping[tuple[str, str], tuple[Converter, bool]] = {}
         if importlib.util.find_spec(f"{__package__}.policies") is not None:
             policies = importlib.import_module(f"{__package__}.policies")

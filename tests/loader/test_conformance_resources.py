@@ -24,7 +24,8 @@ def test_case_resources_load(path: Path) -> None:
     assert len(ps.policies) + len(ps.staged_policies) == policies
     for namespace in (d["metadata"]["name"] for d in documents if d["kind"] == "Namespace"):
         assert f"kns.{namespace}" in ps.profiles
-    assert ps.warnings == ()
+    # the cases' host-network pods are no Calico endpoints, and a warning says so
+    assert [w for w in ps.warnings if "(hostNetwork: true)" not in w] == []
 
 
 def test_there_are_cases() -> None:

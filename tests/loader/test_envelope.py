@@ -146,13 +146,13 @@ def test_server_fields_are_silent_and_unknown_fields_warn() -> None:
 
 
 def test_unknown_kind_strict_and_not() -> None:
-    text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: projectcalico.org/v3\nkind: Widget\nmetadata: {name: web}\n"
     assert problems(text) == [
-        "<input>:6:7: unknown kind 'Deployment' (apiVersion 'apps/v1'); pass strict=False to skip unknown kinds "
-        "(document 2, Deployment web, kind)"
+        "<input>:6:7: unknown kind 'Widget' (apiVersion 'projectcalico.org/v3'); pass strict=False to skip unknown kinds "
+        "(document 2, Widget web, kind)"
     ]
     ps = netpolicy.loads(text, strict=False)
-    assert ps.warnings == ("<input>:5 (document 2): unknown kind 'Deployment' (apiVersion 'apps/v1'); skipped",)
+    assert ps.warnings == ("<input>:5 (document 2): unknown kind 'Widget' (apiVersion 'projectcalico.org/v3'); skipped",)
     assert "kns.x" in ps.profiles
 
 
