@@ -3,7 +3,8 @@
 Safety first: only the safe loaders are used (no language-specific tag is ever
 constructed); nesting depth is bounded before the C parser sees the text (it recurses
 natively); alias expansion is measured before anything walks the data ("billion
-laughs"); duplicate mapping keys are reported. Every failure of the YAML library becomes a :class:`Problem` with file, document, line and column.
+laughs"); duplicate mapping keys are reported with their field path. Every failure of
+the YAML library becomes a :class:`Problem` with file, document, line and column.
 
 Line and column of a field are found only when a problem is reported: the document is
 composed again and the field's path followed to its node (:class:`Locator`).
@@ -18,9 +19,9 @@ import yaml
 
 from ._bounds import MAX_DEPTH, AliasBomb, check_expansion, has_anchor, may_be_deep, node_children
 from ._documents import Mark, Read, child_node, documents, problem_at
-from ._fields import Document, Path
+from ._fields import Document, Path, format_path
 
-__all__ = ["read_yaml", "Locator"]
+__all__ = ["read_yaml", "Locator", "path_to_node"]
 
 try:  # PyYAML built with libyaml
     from yaml import CSafeLoader as _SafeBase
@@ -291,6 +292,30 @@ class Locator:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def path_to_node(root: Any, target: Any) -> Path | None:
+    """The field path from the composed node ``root`` to the node ``target`` (a mapping
+    key's node gives the path of that key), or None. Iterative: only called for a
+    problem, on a document whose depth is already bounded."""
+    stack: list[tuple[Any, Path]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, path + (index,)) for index, child in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                part = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if key is target:
+                    return path + (part,)
+                stack.append((value, path + (part,)))
+    return None
+
+
 # -- reading ---------------------------------------------------------------------------
 
 
@@ -353,7 +378,8 @@ def _yaml_documents(text: str, file: str | None, result: Read) -> Iterator[Docum
                 if body is _MISSING:
                     body = loader.construct_document(node)
                 for key, key_node in loader.duplicates:
-                    problems.append(problem_at(f"duplicate key {key!r}", file, index, key_node.start_mark))
+                    path = format_path(path_to_node(node, key_node) or ())
+                    problems.append(problem_at(f"duplicate key {key!r}", file, index, key_node.start_mark, path))
                 loader.duplicates.clear()
                 if body is None:
                     continue

@@ -168,11 +168,34 @@ def test_syntax_error_in_second_document_names_it() -> None:
     assert str(error).startswith("<input>:8:1: YAML:")
 
 
-def test_duplicate_keys_are_errors() -> None:
+def test_duplicate_keys_are_errors_with_line_column_and_path() -> None:
     error = error_of("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  name: y\n")
-    assert str(error) == "<input>:5:3: duplicate key 'name' (document 1)"
+    assert str(error) == "<input>:5:3: duplicate key 'name' (document 1, metadata.name)"
     flow = error_of('{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "name": "y"}}')
-    assert "duplicate key 'name'" in str(flow)
+    assert str(flow) == "<input>:1:69: duplicate key 'name' (document 1, metadata.name)"
+
+
+def test_json_duplicate_keys_in_a_sequence_and_spelled_with_escapes() -> None:
+    text = (
+        '[{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},\n'
+        ' {"apiVersion": "v1", "kind": "Namespace",\n'
+        '  "metadata": {"labels": {"x": "1", "\\u0078": "2"}, "name": "b", "name": "c"}}]'
+    )
+    error = error_of(text)
+    assert [(p.line, p.column, p.path, p.message) for p in error.problems] == [
+        (3, 37, "[1].metadata.labels.x", "duplicate key 'x'"),
+        (3, 66, "[1].metadata.name", "duplicate key 'name'"),
+    ]
+
+
+@pytest.mark.parametrize("depth", [250, 5000], ids=["under-the-parser-limit", "over-it"])
+def test_json_nested_too_deep_has_line_column_and_path(depth: int) -> None:
+    error = error_of('{"spec":\n ' + "[" * depth + "]" * depth + "}")
+    [problem] = error.problems
+    assert problem.message == "nesting is deeper than 200 levels"
+    # the top mapping is level 1, spec's sequence level 2: the 200th '[' is level 201
+    assert (problem.line, problem.column) == (2, 2 + 199)
+    assert problem.path.startswith("spec[0][0]") and problem.path.endswith("[0]")
 
 
 def test_bad_binary_and_scalars() -> None:
