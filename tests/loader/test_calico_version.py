@@ -10,30 +10,10 @@ import pytest
 import yaml
 
 import netpolicy
+from test_policies_anp import CLUSTER
 from netpolicy.loader.release import NEWEST, calico_version, tie_break_key
 from netpolicy.model import Policy, PolicyRef
 from netpolicy.selector import Selector
-
-CLUSTER = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: a, labels: {house: gryffindor}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: b, labels: {house: slytherin}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: a}
-status: {podIP: 10.0.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: q, namespace: b}
-status: {podIP: 10.0.0.2}
-"""
-
 
 def _admin(kind: str, name: str, action: str) -> str:
     if kind == "AdminNetworkPolicy":
@@ -42,13 +22,13 @@ def _admin(kind: str, name: str, action: str) -> str:
     else:
         head = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy"
         tier, action = "  tier: Admin\n", {"Allow": "Accept"}.get(action, action)
-    return f"""---
-{head}
+    return f"""{head}
 metadata: {{name: {name}}}
 spec:
 {tier}  priority: 10
   subject: {{namespaces: {{}}}}
   egress: [{{action: {action}, to: [{{namespaces: {{}}}}]}}]
+---
 """
 
 

@@ -7,6 +7,7 @@ import ipaddress
 
 import pytest
 import yaml
+from test_policies_anp import CLUSTER
 from test_policies_support import Converted, canonical, convert, errors_of
 
 import netpolicy
@@ -299,35 +300,6 @@ def test_kinds_belong_to_their_api_version(api_version: str, kind: str) -> None:
 
 
 # -- evaluation -------------------------------------------------------------------------
-
-CLUSTER = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: a, labels: {house: gryffindor}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: b, labels: {house: slytherin}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: a}
-spec: {containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
-status: {podIP: 10.0.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: q, namespace: b}
-spec: {containers: [{name: c, ports: [{name: web, containerPort: 8080}]}]}
-status: {podIP: 10.0.0.2}
----
-apiVersion: projectcalico.org/v3
-kind: NetworkSet
-metadata: {name: ext, namespace: b}
-spec: {nets: [192.0.2.0/24]}
----
-"""
-
 
 def test_named_port_matches_the_destination_pods_declared_port() -> None:
     ps = netpolicy.loads(CLUSTER + with_rules("""
