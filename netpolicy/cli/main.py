@@ -19,7 +19,7 @@ from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
 from ..verdict import Verdict
-from . import _matrix, _replay
+from . import _html, _matrix, _replay
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._common import (
     EXIT_CHECK_FAILED,
@@ -183,6 +183,14 @@ def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: 
 @protocol_option()
 @click.option("--port", type=click.IntRange(1, 65535), help="Destination port (default: none given).")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml", "csv", "html"]), default="table", show_default=True)
+@click.option(
+    "--html-budget",
+    type=click.FloatRange(min=0),
+    default=_html.DEFAULT_BUDGET_MB,
+    show_default=True,
+    metavar="MB",
+    help="Largest HTML page in MB: above it rows and columns are workloads, then namespaces, instead of pods; 0 for no limit.",
+)
 @strict_option()
 def matrix(
     filenames: tuple[str, ...],
@@ -191,13 +199,15 @@ def matrix(
     protocol: int,
     port: int | None,
     output: str,
+    html_budget: float,
     strict: bool,
 ) -> None:
     """Which pods reach which, for one protocol and port.
 
     JSON (and YAML) is a list of {"src", "dst", "protocol", "port", "allowed"} records; CSV
     the same columns; HTML one self-contained page with a heatmap (hover a cell for the deciding
-    policy and rule of each side).
+    policy and rule of each side), one row per pod unless that page would exceed
+    --html-budget: then one row per workload, or per namespace, as the page and stderr say.
 
     \b
     Example:
@@ -212,19 +222,25 @@ def matrix(
         echo("warning: no pods" + (f" in namespace {', '.join(namespaces)}" if namespaces else ""), err=True)
     with _progress(len(pods) ** 2, "evaluating") as progress:
         try:
-            result = _matrix.compute(policy_set, pods, protocol, port, with_outcomes=output == "html", progress=progress)
+            if output == "html":
+                page = _html.page(policy_set, pods, protocol, port, budget=int(html_budget * 1e6), progress=progress)
+            else:
+                result = _matrix.compute(policy_set, pods, protocol, port, progress=progress)
         except PolicyError as exc:
             raise InvalidInput.from_error(exc) from exc
+    if output == "html":
+        if page.note is not None:
+            echo(f"warning: {page.note}", err=True)
+        echo(page.text, nl=False)
+        return
     if output == "table":
         echo(_matrix.render_table(result))
     elif output == "json":
         echo(_matrix.render_json(result))
     elif output == "yaml":
         echo(dump(list(result.records()), "yaml"))
-    elif output == "csv":
-        echo(_matrix.render_csv(result), nl=False)
     else:
-        echo(_matrix.render_html(result), nl=False)
+        echo(_matrix.render_csv(result), nl=False)
 
 
 # -- replay ---------------------------------------------------------------------------------
