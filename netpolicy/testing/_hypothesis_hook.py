@@ -9,25 +9,10 @@ drawn from.
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__: list[str] = []
 
 
 def _hypothesis_setup_hook() -> None:
-    from hypothesis import strategies as st
+    from ._register import register_type_strategies
 
-    from ..flow import Flow
-    from ..model import Endpoint
-    from ..policyset import PolicySet
-    from ..selector import Selector
-
-    def strategies() -> Any:
-        from . import strategies as nps
-
-        return nps
-
-    st.register_type_strategy(Flow, st.deferred(lambda: strategies().flows()))
-    st.register_type_strategy(Selector, st.deferred(lambda: strategies().selectors()))
-    st.register_type_strategy(PolicySet, st.deferred(lambda: strategies().policy_sets()))
-    st.register_type_strategy(Endpoint, st.deferred(lambda: strategies().endpoints()))
+    register_type_strategies()
