@@ -1,10 +1,10 @@
 """Manifests to validated resources: read and validate every supported kind, and
 return them as one :class:`Loaded` record for the resolve stage to normalize.
 
-Reading is in :mod:`._yaml`, envelopes in :mod:`._envelope`, the kinds in
-:mod:`.inventory` and :mod:`.policies` (joined by :mod:`.registry`), the records Calico
-generates profiles from in :mod:`.records`, and the cross-document checks in
-:mod:`._build`.
+Reading is in :mod:`._read` (with :mod:`._yaml` and :mod:`._json`), envelopes in
+:mod:`._envelope`, the kinds in :mod:`.inventory`, :mod:`.controllers` and
+:mod:`.policies` (joined into one table by :mod:`.kinds`), the records Calico generates
+profiles from in :mod:`.records`, and the cross-document checks in :mod:`._build`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from .records import (
     namespace_profile_name,
     service_account_profile_name,
 )
-from .registry import Inventory, Meta, Node, Registration, registry
+from . import kinds
+from .registry import Inventory, Meta, Node, Registration
 from .release import NEWEST, CalicoVersion, Conversion
 
 __all__ = ["Loaded", "build"]
@@ -86,7 +87,7 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
     conversion = conversion or Conversion()
     problems: list[Problem] = []
     skipped: list[str] = []
-    table = registry()
+    table = kinds.KINDS
     entries: list[_Entry] = []
     seen: dict[tuple[str, str, str | None, str], Document] = {}
     empty = Inventory()

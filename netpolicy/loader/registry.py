@@ -1,4 +1,5 @@
-"""Which converter reads which kind, and what converters are given.
+"""What a converter is given and the names of the API groups: the types the kind
+modules share.
 
 A converter turns one manifest object into model values::
 
@@ -9,21 +10,14 @@ envelope; ``inventory`` is what the inventory kinds produced. A converter report
 values through ``Field.problem`` and returns what it could; the loader discards
 everything when any problem was reported.
 
-Loading runs in two passes: every inventory kind first (Namespace, Pod, ServiceAccount,
-Node, WorkloadEndpoint, HostEndpoint, NetworkSet, GlobalNetworkSet, EndpointSlice), then
-the policy kinds (Tier, Profile and the policies), whose converters may read the
-:class:`Inventory`.
-
-Kinds are registered by API *group* and kind. ``projectcalico.org/v3`` and
+Kinds are keyed by API *group* and kind. ``projectcalico.org/v3`` and
 ``crd.projectcalico.org/v1`` share the group :data:`CALICO` (same kinds, same spec).
-The policy kinds come from ``netpolicy.loader.policies.CONVERTERS``, a mapping
-``(group, kind) -> (converter, namespaced)`` with the group constants below.
+Each kind module has a ``CONVERTERS`` mapping ``(group, kind) -> (converter,
+namespaced)`` with the group constants below; :mod:`.kinds` joins them into the table
+the loader reads. This module imports no kind module.
 """
-
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import ipaddress
 from typing import Any, Callable, Iterable, Mapping
 
@@ -48,7 +42,6 @@ __all__ = [
     "Inventory",
     "Converter",
     "Registration",
-    "registry",
 ]
 
 CORE = "core"  #: ``v1``
@@ -135,30 +128,9 @@ Converter = Callable[[Field, Meta, Inventory], Iterable[object]]
 
 @attrs.frozen
 class Registration:
+    """A kind's converter, whether the kind is namespaced, and whether it is converted in
+    the first pass (an inventory kind)."""
+
     converter: Converter
     namespaced: bool
     inventory: bool  # converted in the first pass
-
-
-def registry() -> Mapping[tuple[str, str], Registration]:
-    """Every supported (group, kind), inventory and policy kinds."""
-    global _REGISTRY
-    if _REGISTRY is None:
-        table: dict[tuple[str, str], Registration] = {}
-        from . import controllers, inventory
-
-        # the controllers' after the inventory's: they read Pods without an address too
-        for module in (inventory, controllers):
-            for key, (converter, namespaced) in module.CONVERTERS.items():
-                table[key] = Registration(converter, namespaced, True)
-        policy_converters: Mapping[tuple[str, str], tuple[Converter, bool]] = {}
-        if importlib.util.find_spec(f"{__package__}.policies") is not None:
-            policies = importlib.import_module(f"{__package__}.policies")
-            policy_converters = getattr(policies, "CONVERTERS", {})
-        for key, (converter, namespaced) in policy_converters.items():
-            table[key] = Registration(converter, namespaced, False)
-        _REGISTRY = table
-    return _REGISTRY
-
-
-_REGISTRY: Mapping[tuple[str, str], Registration] | None = None

@@ -215,8 +215,8 @@ def test_service_account_profile() -> None:
     assert "kns.x" in ps.profiles  # the namespace the account lives in
 
 
-def test_node_addresses_are_visible_to_policy_converters() -> None:
-    from netpolicy.loader import registry
+def test_node_addresses_are_visible_to_policy_converters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netpolicy.loader import kinds, registry
 
     seen = {}
 
@@ -225,35 +225,30 @@ def test_node_addresses_are_visible_to_policy_converters() -> None:
         seen["namespaces"] = dict(inventory.namespaces)
         return []
 
-    table = dict(registry.registry())
     key = ("policy.networking.k8s.io", "AdminNetworkPolicy")
-    original = table[key]
-    try:
-        registry._REGISTRY = {**table, key: registry.Registration(spy, False, False)}
-        netpolicy.loads(
-            textwrap.dedent(
-                """\
-                apiVersion: v1
-                kind: Node
-                metadata: {name: n1, labels: {zone: a}}
-                status:
-                  addresses:
-                  - {type: InternalIP, address: 172.18.0.2}
-                  - {type: ExternalIP, address: '2001:db8::2'}
-                  - {type: Hostname, address: n1}
-                ---
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: p, namespace: x}
-                ---
-                apiVersion: policy.networking.k8s.io/v1alpha1
-                kind: AdminNetworkPolicy
-                metadata: {name: a}
-                """
-            )
+    monkeypatch.setattr(kinds, "KINDS", {**kinds.KINDS, key: registry.Registration(spy, False, False)})
+    netpolicy.loads(
+        textwrap.dedent(
+            """\
+            apiVersion: v1
+            kind: Node
+            metadata: {name: n1, labels: {zone: a}}
+            status:
+              addresses:
+              - {type: InternalIP, address: 172.18.0.2}
+              - {type: ExternalIP, address: '2001:db8::2'}
+              - {type: Hostname, address: n1}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p, namespace: x}
+            ---
+            apiVersion: policy.networking.k8s.io/v1alpha1
+            kind: AdminNetworkPolicy
+            metadata: {name: a}
+            """
         )
-    finally:
-        registry._REGISTRY = {**table, key: original}
+    )
     node = seen["n1"]
     assert node.labels == {"zone": "a"} and node.addresses == ips("172.18.0.2", "2001:db8::2")
     assert seen["namespaces"] == {"x": {"kubernetes.io/metadata.name": "x"}}
