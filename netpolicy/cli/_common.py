@@ -72,7 +72,7 @@ class InvalidInput(click.ClickException):
 
 
 # The library's messages speak of Python arguments; on the command line they are flags.
-_CLI_WORDS = (("pass strict=False", "pass --no-strict"),)
+_CLI_WORDS = (("with strict=False (--no-strict on the command line)", "with --no-strict"),)
 
 
 def _in_cli_words(message: str) -> str:

@@ -31,7 +31,10 @@ from . import kinds
 from .registry import Inventory, Meta, Node, Registration
 from .release import NEWEST, CalicoVersion, Conversion
 
-__all__ = ["Loaded", "build"]
+__all__ = ["Loaded", "build", "SKIP_UNKNOWN_KINDS"]
+
+#: How an unknown kind's error says what to do, in the library's words and the CLI's.
+SKIP_UNKNOWN_KINDS = "skip unknown kinds with strict=False (--no-strict on the command line)"
 
 
 @attrs.frozen
@@ -101,7 +104,7 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
                 found = read_envelope(doc, table)
             except UnknownKind as error:
                 if strict:
-                    doc.problem(("kind",), f"{error}; pass strict=False to skip unknown kinds")
+                    doc.problem(("kind",), f"{error}; {SKIP_UNKNOWN_KINDS}")
                 else:
                     skipped.append(f"{_place(doc)}: {error}; skipped")
                 continue

@@ -148,8 +148,8 @@ def test_server_fields_are_silent_and_unknown_fields_warn() -> None:
 def test_unknown_kind_strict_and_not() -> None:
     text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: projectcalico.org/v3\nkind: Widget\nmetadata: {name: web}\n"
     assert problems(text) == [
-        "<input>:6:7: unknown kind 'Widget' (apiVersion 'projectcalico.org/v3'); pass strict=False to skip unknown kinds "
-        "(document 2, Widget web, kind)"
+        "<input>:6:7: unknown kind 'Widget' (apiVersion 'projectcalico.org/v3'); skip unknown kinds with "
+        "strict=False (--no-strict on the command line) (document 2, Widget web, kind)"
     ]
     ps = netpolicy.loads(text, strict=False)
     assert ps.warnings == ("<input>:5 (document 2): unknown kind 'Widget' (apiVersion 'projectcalico.org/v3'); skipped",)
