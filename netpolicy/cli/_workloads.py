@@ -68,14 +68,13 @@ def _workload_name(pods: Sequence[Endpoint]) -> str:
 def _controller(pod: Endpoint) -> str | None:
     """The name of the workload that owns ``pod`` (a Deployment's for the pods of its
     ReplicaSets), when the manifests say."""
-    owner = getattr(pod, "owner", None)
-    if not owner:
+    if pod.owner is None:
         return None
-    kind, name = owner
+    kind, name = pod.owner
     revision = pod.labels.get("pod-template-hash")
     if kind == "ReplicaSet" and revision and name.endswith("-" + revision):
-        return str(name[: -len(revision) - 1])
-    return str(name)
+        return name[: -len(revision) - 1]
+    return name
 
 
 def by_workload(pods: Sequence[Endpoint]) -> list[Group]:
