@@ -107,7 +107,7 @@ def global_network_policies(vocab: Vocabulary | None = None, *, name: str = "gnp
 @st.composite
 def _profile(draw: st.DrawFn, vocab: Vocabulary, name: str, max_rules: int, crd_forms: bool = False) -> Manifest:
     spec: dict[str, Any] = {}
-    actions = ("Deny", "Allow", "Log")  # Pass in a profile differs between dataplanes (§C.3)
+    actions = ("Deny", "Allow", "Log")  # Pass in a profile differs between dataplanes (iptables, eBPF)
     for direction in ("ingress", "egress"):
         rules = draw(st.lists(_calico_rule(_RuleContext(vocab, direction, False, actions, profile=True)), min_size=min(1, max_rules), max_size=max_rules))
         if rules:

@@ -27,7 +27,7 @@ class SelectorExpr:
     ``op`` is one of ``==``, ``!=``, ``contains``, ``starts with``, ``ends with``, ``in``,
     ``not in``, ``has``, ``all``, ``global``, ``!``, ``&&``, ``||``. ``text`` is one way of
     writing it (quotes and blanks vary); :meth:`matches` is an independent statement of
-    the semantics (calico-semantics §A.3), handy as a test oracle.
+    the semantics of Calico's selector operators, handy as a test oracle.
     """
 
     op: str
@@ -73,7 +73,7 @@ class SelectorExpr:
         return _render(None, self, False)
 
     def canonical_text(self) -> str:
-        """Calico's canonical text for the tree (calico-semantics §A.4)."""
+        """Calico's canonical text for the tree: the form ``str(Selector)`` prints."""
         op = self.op
         if op in ("all", "global"):
             return f"{op}()"

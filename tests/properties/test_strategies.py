@@ -84,6 +84,18 @@ def test_the_entry_point_is_declared() -> None:
     _hypothesis_setup_hook()  # idempotent
 
 
+def test_the_strategies_show_no_internal_section_marks() -> None:
+    """netpolicy.testing is read by users (help(), docstrings, comments): no section
+    marks of the semantics notes in it."""
+    marks = [
+        f"{path.name}:{number}"
+        for path in sorted((ROOT / "netpolicy" / "testing").glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "\u00a7" in line
+    ]
+    assert not marks, marks
+
+
 def test_netpolicy_does_not_import_hypothesis() -> None:
     code = "import sys, netpolicy, netpolicy.testing; sys.exit('hypothesis' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
