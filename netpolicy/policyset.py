@@ -13,6 +13,7 @@ from .loader import Conversion, load_objects, load_paths, load_string, paused_gc
 from .loader._build import Loaded
 from .loader.release import calico_version as _calico_version
 from .matrix import Matrix, reachability
+from .model import IPNetwork
 from .resolve import Snapshot, normalize
 from .verdict import Verdict
 
@@ -57,8 +58,8 @@ class PolicySet(Snapshot):
         )
 
 
-def _policy_set(loaded: Loaded) -> PolicySet:
-    return PolicySet(**normalize(loaded))
+def _policy_set(loaded: Loaded, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
+    return PolicySet(**normalize(loaded, pod_cidr=pod_cidr))
 
 
 def _conversion(calico_version: str | tuple[int, int] | None, calico_exact: bool) -> Conversion:
@@ -66,7 +67,7 @@ def _conversion(calico_version: str | tuple[int, int] | None, calico_exact: bool
 
 
 def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-         calico_exact: bool = False) -> PolicySet:
+         calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
     """Load manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
@@ -80,22 +81,26 @@ def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: st
     Calico departs from the upstream API (nodes and domainNames peers, namespaces
     peers); by default the upstream API is followed. A bad ``calico_version`` raises
     ValueError.
+
+    Endpoints the manifests give no address (workloads such as Deployments, Pods not
+    scheduled yet) get synthetic addresses from ``pod_cidr`` (a CIDR), by default from a
+    private range no rule of the input mentions; ``PolicySet.address_pool`` says which.
     """
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion)))
+    return paused_gc(lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion), pod_cidr))
 
 
 def loads(text: str | bytes, strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-          calico_exact: bool = False) -> PolicySet:
+          calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
     """Load manifests from one string: YAML documents separated by ``---``, JSON, a
     sequence of objects or List wrappers. The options are those of :func:`load`."""
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_string(text, strict=strict, conversion=conversion)))
+    return paused_gc(lambda: _policy_set(load_string(text, strict=strict, conversion=conversion), pod_cidr))
 
 
 def from_objects(objects: Iterable[Any], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-                 calico_exact: bool = False) -> PolicySet:
+                 calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
     """Load already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give
     them). The inputs are not modified. The options are those of :func:`load`."""
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_objects(objects, strict=strict, conversion=conversion)))
+    return paused_gc(lambda: _policy_set(load_objects(objects, strict=strict, conversion=conversion), pod_cidr))

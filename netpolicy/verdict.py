@@ -140,6 +140,15 @@ class Verdict:
     def allowed(self) -> bool:
         return self.action is Action.ALLOW
 
+    @property
+    def depends_on_synthetic_address(self) -> bool:
+        """True when a test decided by a synthetic address led to this verdict: a
+        ``nets``/``notNets`` (ipBlock, networks) test, or a selector matched through a
+        network set, on the address an endpoint without one in the manifests was given
+        (see ``PolicySet.address_pool``). With the address the pod has in a cluster the
+        verdict may differ; :meth:`explain` names the tests. Computed from the trace."""
+        return any(step.event == "synthetic" for step in self.steps())
+
     def steps(self) -> tuple[Step, ...]:
         """The trace: what :meth:`explain` prints, one :class:`Step` per line."""
         if self.trace:

@@ -73,6 +73,13 @@ def _verdict(ps: Snapshot, flow: Flow, trace: Trace) -> Verdict:
         p_egress, p_ingress, p_logged = _judge(index, packet, police_src, police_dst, True, trace, depth=1)
         pending = Verdict(flow, _combine(p_egress, p_ingress), p_egress, p_ingress, p_logged)
         _conclude(trace, 1, "pending verdict", pending.action, p_logged)
+    if trace.on and any(step.event == "synthetic" for step in trace.steps):
+        trace.add(
+            0,
+            "synthetic",
+            f"note: this verdict depends on a synthetic address (from the pool {ps.address_pool}): with the "
+            "addresses the pods have in a cluster it may differ",
+        )
     return Verdict(flow, action, egress, ingress, logged, pending, source=ps)
 
 

@@ -9,11 +9,12 @@ from typing import Callable
 import attrs
 
 from ..errors import PolicyError
-from ..model import Action, Direction, Endpoint, Policy
+from ..model import Action, Direction, Endpoint, Policy, Rule
 from ..verdict import Decision, Layer, Reason, RuleRef
 from ..resolve.index import Index, TierPolicies
 from ._match import rule_matches
 from ._packet import Packet
+from ._synthetic import synthetic_tests
 from ._trace import Trace, describe_order, endpoint_key, describe_rule, describe_tier
 
 __all__ = ["Judge", "staged_applies", "FAILSAFE_INBOUND", "FAILSAFE_OUTBOUND"]
@@ -156,6 +157,8 @@ class Judge:
             raise PolicyError(f"internal inconsistency: {policy.ref} has no {self.direction} rules but applied")
         logged = False
         for number, rule in enumerate(rules):
+            if self.trace.on and self.packet.synthetic:
+                self._note_synthetic(rule, f"rule {number}", depth)
             if not rule_matches(rule, self.packet, self.index):
                 continue
             if self.trace.on:
@@ -184,6 +187,8 @@ class Judge:
                 self.trace.add(depth + 1, "profile", f"profile {name} is not in the policy set: no rules")
                 continue
             for number, rule in enumerate(profile.rules(self.direction)):
+                if self.trace.on and self.packet.synthetic:
+                    self._note_synthetic(rule, f"profile {name} rule {number}", depth + 1)
                 if not rule_matches(rule, self.packet, self.index):
                     continue
                 if self.trace.on:
@@ -198,6 +203,11 @@ class Judge:
                 raise PolicyError(f"internal inconsistency: rule action {rule.action!r}")
         self.trace.add(depth + 1, "default", "no profile rule decided: Deny")
         return _Outcome(Action.DENY, Reason.NO_PROFILE_MATCH)
+
+    def _note_synthetic(self, rule: Rule, what: str, depth: int) -> None:
+        """Trace the tests of ``rule`` that a synthetic address decided."""
+        for test in synthetic_tests(rule, self.packet, self.index):
+            self.trace.add(depth, "synthetic", f"note: {what} tested {test}")
 
     def _decision(self, outcome: _Outcome, layer: str | None) -> Decision:
         return Decision(

@@ -38,18 +38,28 @@ class Peer:
     ``endpoint`` is the policed endpoint there, or None for an external peer.
     ``address`` is the address the packet carries (None for an endpoint that has none,
     which is then matched by identity). ``entities`` are every Calico entity that owns the
-    address (§A.9), or the endpoint itself when matched by identity.
+    address (§A.9), or the endpoint itself when matched by identity. ``synthetic`` says
+    the address is the endpoint's synthetic one (the manifests give it none).
     """
 
     endpoint: Endpoint | None
     address: IPAddress | None
     entities: tuple[Entity, ...]
+    synthetic: bool = False
 
     def describe(self) -> str:
         if self.endpoint is None:
             return f"external {self.address}"
-        where = f" ({self.address})" if self.address is not None else " (no address: matched by identity)"
-        return f"{describe_endpoint(self.endpoint)}{where}"
+        if self.address is None:
+            where = " (no address: matched by identity)"
+        elif self.synthetic:
+            where = f" ({self.address}, synthetic)"
+        else:
+            where = f" ({self.address})"
+        text = f"{describe_endpoint(self.endpoint)}{where}"
+        if not self.endpoint.running:
+            text += " [no running pods: 0 replicas]"
+        return text
 
 
 @attrs.frozen
@@ -64,6 +74,11 @@ class Packet:
     dst_port: int | None
     icmp_type: int | None
     icmp_code: int | None
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether either side carries a synthetic address."""
+        return self.src.synthetic or self.dst.synthetic
 
 
 def _endpoint_for(index: Index, side: Side) -> tuple[Endpoint | None, IPAddress | None]:
@@ -144,7 +159,8 @@ def _peer(index: Index, endpoint: Endpoint | None, address: IPAddress | None, fa
     if endpoint is not None and endpoint not in index.entity_of:
         # a hand-built endpoint joins the inventory for this flow
         entities = (*entities, index.make_entity(endpoint))
-    return Peer(endpoint, address, tuple(entities))
+    synthetic = endpoint is not None and endpoint.synthetic and address in endpoint.ips
+    return Peer(endpoint, address, tuple(entities), synthetic)
 
 
 def resolve(index: Index, flow: Flow) -> Packet:

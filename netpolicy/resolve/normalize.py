@@ -1,5 +1,6 @@
 """From what the loader produced to the normalized contents of a Snapshot: the profiles
-Calico generates, and the effective labels of every endpoint and network set."""
+Calico generates, the effective labels of every endpoint and network set, and synthetic
+addresses for the endpoints the manifests give none (:mod:`.addresses`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import attrs
 
 from ..loader._build import Loaded
 from ..loader.records import DEFAULT_ALLOW_PROFILE, NamespaceRecord, ServiceAccountRecord, service_account_profile_name
-from ..model import Endpoint, Profile
+from ..model import Endpoint, IPNetwork, Profile
+from .addresses import give_addresses
 from .profiles import (
     default_allow_profile,
     effective_endpoint_labels,
@@ -22,9 +24,16 @@ from .profiles import (
 __all__ = ["normalize"]
 
 
-def normalize(loaded: Loaded) -> dict[str, Any]:
-    """The keyword arguments of a Snapshot (and so of a PolicySet) for ``loaded``."""
+def normalize(loaded: Loaded, *, pod_cidr: str | IPNetwork | None = None) -> dict[str, Any]:
+    """The keyword arguments of a Snapshot (and so of a PolicySet) for ``loaded``.
+    ``pod_cidr`` is the pool of synthetic addresses (see :mod:`.addresses`)."""
     profiles = _profiles(loaded)
+    services = merge_services(loaded.slices)
+    made = [record.endpoint for record in loaded.workloads if record.from_pod and not record.endpoint.ips]
+    real = [record.endpoint for record in loaded.workloads if record.endpoint.ips] + list(loaded.hosts)
+    pool, note = give_addresses(
+        made, real, loaded.policies, profiles.values(), loaded.network_sets, services, pod_cidr
+    )
     endpoints = []
     for record in loaded.workloads:
         orchestrator = "k8s" if record.from_pod else record.orchestrator
@@ -39,8 +48,9 @@ def normalize(loaded: Loaded) -> dict[str, Any]:
         "profiles": profiles.values(),
         "endpoints": endpoints,
         "network_sets": sets,
-        "services": merge_services(loaded.slices),
-        "warnings": loaded.warnings,
+        "services": services,
+        "warnings": loaded.warnings + ((note,) if note else ()),
+        "address_pool": pool,
         "calico_version": loaded.calico_version,
     }
 

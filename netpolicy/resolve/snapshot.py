@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..loader.release import NEWEST, CalicoVersion, order_key
-from ..model import Direction, Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
+from ..model import Direction, Endpoint, IPNetwork, NetworkSet, Policy, Profile, ServiceBackends, Tier
 from .profiles import effective_endpoint_labels
 
 __all__ = ["Snapshot"]
@@ -33,6 +33,7 @@ class Snapshot:
         services: Iterable[ServiceBackends] = (),
         warnings: Iterable[str] = (),
         calico_version: CalicoVersion = NEWEST,
+        address_pool: IPNetwork | None = None,
     ) -> None:
         self._tiers: tuple[Tier, ...] = tuple(sorted(tiers, key=Tier.sort_key))
         tier_rank = {tier.name: rank for rank, tier in enumerate(self._tiers)}
@@ -49,6 +50,7 @@ class Snapshot:
         self._network_sets = tuple(network_sets)
         self._services = tuple(services)
         self._warnings = tuple(warnings)
+        self._address_pool = address_pool
         self._by_key = {endpoint.key: endpoint for endpoint in self._endpoints if endpoint.name}
         self._sealed = True
 
@@ -102,6 +104,13 @@ class Snapshot:
     @property
     def services(self) -> tuple[ServiceBackends, ...]:
         return self._services
+
+    @property
+    def address_pool(self) -> IPNetwork | None:
+        """The pool synthetic addresses were drawn from, for endpoints the manifests give
+        no address (workloads, Pods not scheduled yet); None when there were none. Such
+        endpoints are marked ``synthetic``."""
+        return self._address_pool
 
     @property
     def warnings(self) -> tuple[str, ...]:

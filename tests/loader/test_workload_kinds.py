@@ -290,8 +290,9 @@ def test_a_port_name_in_two_containers_is_a_warning() -> None:
         {"name": "b", "ports": [{"name": "http", "containerPort": 81}]},
     ]}}
     ps = netpolicy.from_objects([manifest("Deployment", {"selector": SELECTOR, "template": template})])
-    (warning,) = ps.warnings
+    warning, synthetic = ps.warnings
     assert "port name 'http' is also declared by container 'a'" in warning
+    assert "synthetic addresses" in synthetic
     assert [p.port for p in ps.endpoints[0].named_ports] == [80, 81]
 
 
