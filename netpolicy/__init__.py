@@ -29,7 +29,7 @@ from .flow import Flow
 from .policyset import PolicySet, from_objects, load, loads
 from .model import Action, Direction, Endpoint, PolicyRef
 from .selector import Selector
-from .verdict import Decision, Reason, RuleRef, Verdict
+from .verdict import Decision, Reason, RuleRef, Verdict, Verdicts
 
 __all__ = [
     "__version__",
@@ -49,6 +49,7 @@ __all__ = [
     "SelectorSyntaxError",
     "ValidationError",
     "Verdict",
+    "Verdicts",
     "from_objects",
     "load",
     "loads",

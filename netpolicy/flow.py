@@ -12,7 +12,8 @@ from .model import PROTOCOL_NUMBERS, Endpoint
 
 __all__ = ["Flow", "Side", "protocol_number"]
 
-#: A flow's side: ``"namespace/pod"``, an IP address (text or value), or an Endpoint.
+#: A flow's side: ``"namespace/pod"``, ``"[namespace/]kind/name"`` (kubectl's names), an IP
+#: address (text or value), or an Endpoint.
 Side = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address, Endpoint]
 
 _PORTED = frozenset({6, 17, 132, 136})  # TCP, UDP, SCTP, UDPLite
@@ -46,9 +47,9 @@ def _side(value: object) -> Side:
         if not value or value != value.strip():
             raise PolicyError(f"flow side {value!r} is neither 'namespace/pod' nor an IP address")
         if "/" in value:
-            namespace, _, name = value.partition("/")
-            if not namespace or not name or "/" in name:
-                raise PolicyError(f"flow side {value!r} is not of the form 'namespace/pod'")
+            parts = value.split("/")
+            if len(parts) > 3 or not all(parts):
+                raise PolicyError(f"flow side {value!r} is not of the form 'namespace/pod' or '[namespace/]kind/name'")
             return value
         try:
             return ipaddress.ip_address(value)
@@ -70,8 +71,9 @@ def _check_number(name: str, value: object, low: int, high: int) -> None:
 class Flow:
     """The first packet of a connection from ``src`` to ``dst``.
 
-    ``src``/``dst`` are ``"namespace/pod"``, an IP address or an :class:`Endpoint`; an IP
-    text is turned into an address value. ``protocol`` is kept as a number
+    ``src``/``dst`` are ``"namespace/pod"``, a workload or Service named as kubectl names
+    it (``"shop/deploy/frontend"``, ``"sts/db"``, ``"shop/db[StatefulSet]"``), an IP
+    address or an :class:`Endpoint`; an IP text is turned into an address value. ``protocol`` is kept as a number
     (``Flow(protocol="TCP").protocol == 6``). Ports are 1-65535 and only for TCP, UDP,
     SCTP and UDPLite; ICMP type 0-254 and code 0-255 only for ICMP and ICMPv6.
     """

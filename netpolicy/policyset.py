@@ -15,7 +15,8 @@ from .loader.release import calico_version as _calico_version
 from .matrix import Matrix, reachability
 from .model import IPNetwork
 from .resolve import Snapshot, normalize
-from .verdict import Verdict
+from .resolve.fanout import expand
+from .verdict import Verdict, Verdicts
 
 __all__ = ["PolicySet", "load", "loads", "from_objects"]
 
@@ -36,6 +37,17 @@ class PolicySet(Snapshot):
         if engine is not None:  # compiled tables (they fall back on the reference themselves)
             return engine.evaluate(flow)
         return evaluate_warming(self, flow)  # the reference until compiling is worth it
+
+    def evaluate_each(self, flow: Flow) -> Verdicts:
+        """The verdicts on every flow ``flow`` stands for: its sides may name several
+        endpoints (``deploy/web`` with Pods in the input stands for each Pod) or a
+        Service (``svc/db``: the flow after DNAT to each backend, ``dst_port`` mapped to
+        the backend's target port as kube-proxy does). A side that names one endpoint is
+        that endpoint. See :class:`netpolicy.Verdicts`; PolicyError for a name that is
+        not there or a Service port it does not have."""
+        fanout = expand(self, flow)
+        verdicts = tuple(self.evaluate(item) for item in fanout.flows)
+        return Verdicts(flow, fanout.src, fanout.dst, verdicts, fanout.notes)
 
     def evaluate_many(self, flows: Any) -> BatchResult:
         """Decides many flows at once on compiled tables; equal to :meth:`evaluate` flow

@@ -3,14 +3,14 @@ fired and a readable trace."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import attrs
 
 from .flow import Flow
 from .model import Action, Direction, PolicyRef
 
-__all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict", "explain_with"]
+__all__ = ["Reason", "Layer", "RuleRef", "Decision", "Step", "Verdict", "Verdicts", "explain_with"]
 
 #: How a verdict's trace is recomputed from its source policy set: set by the reference
 #: evaluator when it is imported (it builds on this module, so it cannot be imported here).
@@ -169,6 +169,60 @@ class Verdict:
             if self.pending is not None:
                 lines.append(f"pending verdict: {self.pending.action}")
         return "\n".join(lines)
+
+
+@attrs.frozen
+class Verdicts:
+    """The verdicts on a flow whose sides stand for several endpoints: a workload's Pods,
+    or a Service's backends (the flow after DNAT to each, at its target port).
+
+    ``src`` and ``dst`` name the sides as output does; ``verdicts`` holds one
+    :class:`Verdict` per pair of endpoints; ``notes`` says what was left out (a backend
+    without the target port, a selected workload that runs no pod). ``summary`` is
+    ``"all"``, ``"some"`` or ``"none"`` of the flows allowed; ``allowed`` is True only
+    when there is at least one flow and every one is allowed.
+    """
+
+    flow: Flow
+    src: str
+    dst: str
+    verdicts: tuple[Verdict, ...]
+    notes: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Verdict]:
+        return iter(self.verdicts)
+
+    def __len__(self) -> int:
+        return len(self.verdicts)
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.verdicts) and all(verdict.allowed for verdict in self.verdicts)
+
+    @property
+    def summary(self) -> str:
+        count = sum(verdict.allowed for verdict in self.verdicts)
+        return "all" if count and count == len(self.verdicts) else "some" if count else "none"
+
+    @property
+    def depends_on_synthetic_address(self) -> bool:
+        """Whether any of the verdicts does (see :attr:`Verdict.depends_on_synthetic_address`)."""
+        return any(verdict.depends_on_synthetic_address for verdict in self.verdicts)
+
+    def describe(self) -> str:
+        """One line: how many of the flows are allowed."""
+        count, total = sum(verdict.allowed for verdict in self.verdicts), len(self.verdicts)
+        flows = f"{total} flow{'s' if total != 1 else ''}"
+        return f"{self.summary}: {count} of {flows} from {self.src} to {self.dst} allowed"
+
+    def explain(self) -> str:
+        """Each flow's trace under a header, then the summary."""
+        parts = []
+        for index, verdict in enumerate(self.verdicts, 1):
+            parts.append(f"--- flow {index} of {len(self.verdicts)} ---\n{verdict.explain()}")
+        parts.extend(f"note: {note}" for note in self.notes)
+        parts.append(self.describe())
+        return "\n".join(parts)
 
 
 class _Unfrozen(Verdict):

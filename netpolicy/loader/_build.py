@@ -29,6 +29,7 @@ from .records import (
 )
 from . import kinds
 from .registry import Inventory, Meta, Node, Registration
+from .services import ServiceRecord
 from .release import NEWEST, CalicoVersion, Conversion
 
 __all__ = ["Loaded", "build", "SKIP_UNKNOWN_KINDS"]
@@ -53,6 +54,7 @@ class Loaded:
     network_sets: tuple[NetworkSet, ...]
     slices: tuple[ServiceBackends, ...]
     warnings: tuple[str, ...]
+    kube_services: tuple[ServiceRecord, ...] = ()
     calico_version: CalicoVersion = NEWEST
 
 
@@ -179,6 +181,7 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
     hosts: list[tuple[Endpoint, Document]] = []
     network_sets: list[NetworkSet] = []
     slices: list[ServiceBackends] = []
+    kube_services: list[ServiceRecord] = []
 
     for entry in entries:
         doc = entry.doc
@@ -207,6 +210,8 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
                 network_sets.append(output)
             elif isinstance(output, ServiceBackends):
                 slices.append(output)
+            elif isinstance(output, ServiceRecord):
+                kube_services.append(output)
             elif isinstance(output, (Node, NamespaceRecord)):
                 pass
             else:
@@ -260,6 +265,7 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
         network_sets=tuple(network_sets),
         slices=tuple(slices),
         warnings=(),
+        kube_services=tuple(kube_services),
     )
 
 

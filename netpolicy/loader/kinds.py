@@ -3,7 +3,7 @@ whether it is namespaced and which pass converts it.
 
 Loading runs in two passes: the inventory kinds first (:mod:`.inventory`, and the
 workload controllers of :mod:`.controllers`, whose Pod converter replaces the
-inventory's), then the policy kinds (:mod:`.policies`), whose converters may read the
+inventory's, and the Services of :mod:`.services`), then the policy kinds (:mod:`.policies`), whose converters may read the
 :class:`~netpolicy.loader.registry.Inventory`. This module sits above the kind modules:
 they import the types of :mod:`.registry`, and only this module imports them.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from . import controllers, inventory, policies
+from . import controllers, inventory, policies, services
 from .registry import Converter, Registration
 
 __all__ = ["KINDS"]
@@ -32,4 +32,6 @@ def _table(
 
 
 #: Every kind the loader reads, by (API group, kind).
-KINDS: Mapping[tuple[str, str], Registration] = _table((inventory.CONVERTERS, controllers.CONVERTERS), policies.CONVERTERS)
+KINDS: Mapping[tuple[str, str], Registration] = _table(
+    (inventory.CONVERTERS, controllers.CONVERTERS, services.CONVERTERS), policies.CONVERTERS
+)

@@ -1,6 +1,7 @@
 """From what the loader produced to the normalized contents of a Snapshot: the profiles
-Calico generates, the effective labels of every endpoint and network set, and synthetic
-addresses for the endpoints the manifests give none (:mod:`.addresses`)."""
+Calico generates, the effective labels of every endpoint and network set, the workloads
+that stand for real Pods (:mod:`.owners`), synthetic addresses for the endpoints the
+manifests give none (:mod:`.addresses`), and the Services' backends (:mod:`.services`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from ..loader._build import Loaded
 from ..loader.records import DEFAULT_ALLOW_PROFILE, NamespaceRecord, ServiceAccountRecord, service_account_profile_name
 from ..model import Endpoint, IPNetwork, Profile
 from .addresses import give_addresses
+from .names import Names
+from .owners import fold_owners
+from .services import selector_backends, services_by_key
 from .profiles import (
     default_allow_profile,
     effective_endpoint_labels,
@@ -29,13 +33,14 @@ def normalize(loaded: Loaded, *, pod_cidr: str | IPNetwork | None = None) -> dic
     ``pod_cidr`` is the pool of synthetic addresses (see :mod:`.addresses`)."""
     profiles = _profiles(loaded)
     services = merge_services(loaded.slices)
-    made = [record.endpoint for record in loaded.workloads if record.from_pod and not record.endpoint.ips]
-    real = [record.endpoint for record in loaded.workloads if record.endpoint.ips] + list(loaded.hosts)
+    records, owners = fold_owners(loaded.workloads)
+    made = [record.endpoint for record in records if record.from_pod and not record.endpoint.ips]
+    real = [record.endpoint for record in records if record.endpoint.ips] + list(loaded.hosts)
     pool, note = give_addresses(
         made, real, loaded.policies, profiles.values(), loaded.network_sets, services, pod_cidr
     )
     endpoints = []
-    for record in loaded.workloads:
+    for record in records:
         orchestrator = "k8s" if record.from_pod else record.orchestrator
         labels = effective_endpoint_labels(record.endpoint, profiles, from_pod=record.from_pod, orchestrator=orchestrator)
         endpoints.append(_complete(record.endpoint, labels))
@@ -48,9 +53,10 @@ def normalize(loaded: Loaded, *, pod_cidr: str | IPNetwork | None = None) -> dic
         "profiles": profiles.values(),
         "endpoints": endpoints,
         "network_sets": sets,
-        "services": services,
+        "services": services + tuple(selector_backends(loaded.kube_services, endpoints, services)),
         "warnings": loaded.warnings + ((note,) if note else ()),
         "address_pool": pool,
+        "names": Names(owners, services_by_key(loaded.kube_services)),
         "calico_version": loaded.calico_version,
     }
 

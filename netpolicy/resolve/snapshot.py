@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..loader.release import NEWEST, CalicoVersion, order_key
 from ..model import Direction, Endpoint, IPNetwork, NetworkSet, Policy, Profile, ServiceBackends, Tier
+from .names import Names, single_endpoint
 from .profiles import effective_endpoint_labels
 
 __all__ = ["Snapshot"]
@@ -34,6 +35,7 @@ class Snapshot:
         warnings: Iterable[str] = (),
         calico_version: CalicoVersion = NEWEST,
         address_pool: IPNetwork | None = None,
+        names: Names | None = None,
     ) -> None:
         self._tiers: tuple[Tier, ...] = tuple(sorted(tiers, key=Tier.sort_key))
         tier_rank = {tier.name: rank for rank, tier in enumerate(self._tiers)}
@@ -51,6 +53,7 @@ class Snapshot:
         self._services = tuple(services)
         self._warnings = tuple(warnings)
         self._address_pool = address_pool
+        self._names = names or Names()
         self._by_key = {endpoint.key: endpoint for endpoint in self._endpoints if endpoint.name}
         self._sealed = True
 
@@ -113,6 +116,12 @@ class Snapshot:
         return self._address_pool
 
     @property
+    def names(self) -> Names:
+        """What flow sides may name besides endpoints: the workloads that stand for
+        real Pods, and the Services (see :mod:`netpolicy.resolve.names`)."""
+        return self._names
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """What the loader skipped or ignored (unknown kinds with ``strict=False``,
         unknown fields)."""
@@ -125,8 +134,13 @@ class Snapshot:
         raise KeyError(name)
 
     def endpoint(self, key: str) -> Endpoint:
-        """The endpoint named ``namespace/name`` (or ``name`` for host endpoints)."""
-        return self._by_key[key]
+        """The endpoint named ``namespace/name`` (or ``name`` for host endpoints), or
+        named as kubectl names it (``[namespace/]kind/name``, ``namespace/name[Kind]``):
+        PolicyError when that is no single endpoint, with the nearest names there are."""
+        found = self._by_key.get(key)
+        if found is None:
+            return single_endpoint(self, key)
+        return found
 
     def policies_for(self, endpoint: Endpoint, direction: Direction, *, staged: bool = False) -> Sequence[Policy]:
         """The policies that apply to ``endpoint`` in ``direction``, in order: what Calico
