@@ -30,6 +30,7 @@ from .records import (
 from . import kinds
 from .registry import Inventory, Meta, Node, Registration
 from .services import ServiceRecord
+from .skipping import Skipped, refused
 from .release import NEWEST, CalicoVersion, Conversion
 
 __all__ = ["Loaded", "build", "SKIP_UNKNOWN_KINDS"]
@@ -92,7 +93,9 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
     conversion = conversion or Conversion()
     problems: list[Problem] = []
     skipped: list[str] = []
+    ignored = Skipped()  # kinds of no policy API group: one warning per kind
     table = kinds.KINDS
+    known = {kind for _, kind in table}
     entries: list[_Entry] = []
     seen: dict[tuple[str, str, str | None, str], Document] = {}
     empty = Inventory()
@@ -105,7 +108,9 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
             try:
                 found = read_envelope(doc, table)
             except UnknownKind as error:
-                if strict:
+                if not refused(error.api_version, error.kind, known):
+                    ignored.add(error.api_version, error.kind, _place(doc))
+                elif strict:
                     doc.problem(("kind",), f"{error}; {SKIP_UNKNOWN_KINDS}")
                 else:
                     skipped.append(f"{_place(doc)}: {error}; skipped")
@@ -129,7 +134,7 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
                 doc.body = None
             entries.append(entry)
     del seen
-    warnings = [warning for read in reads for warning in read.warnings] + skipped
+    warnings = [warning for read in reads for warning in read.warnings] + ignored.warnings() + skipped
     inventory = attrs.evolve(_inventory(entries), conversion=conversion)
 
     # Pass 2: policy kinds, which may read the inventory.

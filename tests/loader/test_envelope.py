@@ -168,7 +168,9 @@ def test_unknown_kind_in_list_not_strict() -> None:
     text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, status: {podIP: 10.0.0.1}}\n"
     ps = netpolicy.loads(text, strict=False)
     assert [e.key for e in ps.endpoints] == ["default/p"]
-    assert ps.warnings == ("<input>:4 (document 1): unknown kind 'ConfigMap' (apiVersion 'v1'); skipped",)
+    assert ps.warnings == (
+        "<input>:4 (document 1): skipped 1 document of kind 'ConfigMap' (apiVersion 'v1'): netpolicy does not read this kind",
+    )
 
 
 def test_duplicates_name_both_places() -> None:
