@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from .engine import BatchResult, Engine, engine_for
 from .engine import evaluate as evaluate_warming
 from .flow import Flow
-from .loader import Conversion, load_objects, load_paths, load_string, paused_gc
+from .loader import DEFAULT_MAX_BYTES, Conversion, load_objects, load_paths, load_string, paused_gc
 from .loader._build import Loaded
 from .loader.release import calico_version as _calico_version
 from .matrix import Matrix, reachability
@@ -79,7 +79,8 @@ def _conversion(calico_version: str | tuple[int, int] | None, calico_exact: bool
 
 
 def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-         calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
+         calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None,
+         max_bytes: int = DEFAULT_MAX_BYTES) -> PolicySet:
     """Load manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
@@ -94,20 +95,29 @@ def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: st
     peers); by default the upstream API is followed. A bad ``calico_version`` raises
     ValueError.
 
+    Only regular files are read: a named pipe, socket or device found in a directory is
+    skipped with a warning, and one named on its own is an error. Each input is read up
+    to ``max_bytes`` (1 GiB by default); a larger one is an error.
+
     Endpoints the manifests give no address (workloads such as Deployments, Pods not
     scheduled yet) get synthetic addresses from ``pod_cidr`` (a CIDR), by default from a
     private range no rule of the input mentions; ``PolicySet.address_pool`` says which.
     """
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion), pod_cidr))
+    return paused_gc(
+        lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion, max_bytes=max_bytes), pod_cidr)
+    )
 
 
 def loads(text: str | bytes, strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-          calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
+          calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None,
+          max_bytes: int = DEFAULT_MAX_BYTES) -> PolicySet:
     """Load manifests from one string: YAML documents separated by ``---``, JSON, a
     sequence of objects or List wrappers. The options are those of :func:`load`."""
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_string(text, strict=strict, conversion=conversion), pod_cidr))
+    return paused_gc(
+        lambda: _policy_set(load_string(text, strict=strict, conversion=conversion, max_bytes=max_bytes), pod_cidr)
+    )
 
 
 def from_objects(objects: Iterable[Any], strict: bool = True, calico_version: str | tuple[int, int] | None = None,

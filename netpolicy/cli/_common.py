@@ -14,6 +14,7 @@ import yaml
 
 from ..errors import PolicyError, ValidationError
 from ..flow import Flow
+from ..loader import DEFAULT_MAX_BYTES
 from ..loader.release import calico_version
 from ..model import PROTOCOL_NUMBERS
 from ..policyset import PolicySet, load, loads
@@ -32,6 +33,7 @@ __all__ = [
     "namespace_option",
     "all_namespaces_option",
     "strict_option",
+    "input_size",
     "Protocol",
     "protocol_option",
     "load_policy_set",
@@ -72,7 +74,10 @@ class InvalidInput(click.ClickException):
 
 
 # The library's messages speak of Python arguments; on the command line they are flags.
-_CLI_WORDS = (("with strict=False (--no-strict on the command line)", "with --no-strict"),)
+_CLI_WORDS = (
+    ("with strict=False (--no-strict on the command line)", "with --no-strict"),
+    ("with max_bytes= (--max-input-size on the command line)", "with --max-input-size"),
+)
 
 
 def _in_cli_words(message: str) -> str:
@@ -128,19 +133,36 @@ def all_namespaces_option() -> Callable[[F], F]:
 _CONVERSION = "netpolicy.conversion"  # where the loading options wait for load_policy_set
 
 
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def input_size(text: str) -> int:
+    """``--max-input-size``: bytes, or a number with K, M, G or T (KiB, MiB... alike:
+    powers of 1024). ValueError when it is not one."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1:] if value[-1:] in ("k", "m", "g", "t") else ""
+    number = value[: len(value) - len(unit)].strip()
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"{text!r} is not a size: give bytes, or a number with K, M, G or T (e.g. 512M, 2G)")
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def _conversion_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if param.name == "calico_version" and value is not None:
-        try:
+    try:
+        if param.name == "calico_version" and value is not None:
             value = calico_version(value)
-        except ValueError as error:
-            raise click.BadParameter(str(error), ctx, param) from error
+        elif param.name == "max_input_size" and value is not None:
+            value = input_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from error
     ctx.meta.setdefault(_CONVERSION, {})[param.name] = value
     return value
 
 
 def strict_option() -> Callable[[F], F]:
-    """The loading options: ``--strict/--no-strict``, and ``--calico-version`` and
-    ``--calico-exact``, which :func:`load_policy_set` reads from the command's context."""
+    """The loading options: ``--strict/--no-strict``, and ``--calico-version``,
+    ``--calico-exact`` and ``--max-input-size``, which :func:`load_policy_set` reads from
+    the command's context."""
     strict = click.option(
         "--strict/--no-strict",
         default=True,
@@ -162,8 +184,16 @@ def strict_option() -> Callable[[F], F]:
         help="Convert ClusterNetworkPolicy exactly as Calico does, also where Calico departs from the upstream API.",
     )
 
+    size = click.option(
+        "--max-input-size",
+        metavar="SIZE",
+        expose_value=False,
+        callback=_conversion_option,
+        help="The largest input read: bytes, or with K, M or G (default 1G). Larger inputs are refused.",
+    )
+
     def decorate(func: F) -> F:
-        return strict(version(exact(func)))
+        return strict(version(exact(size(func))))
 
     return decorate
 
@@ -232,12 +262,13 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
     ctx = click.get_current_context(silent=True)
     options = ctx.meta.get(_CONVERSION, {}) if ctx is not None else {}
     version, exact = options.get("calico_version"), bool(options.get("calico_exact"))
+    limit = options.get("max_input_size") or DEFAULT_MAX_BYTES
     try:
         if paths == ["-"]:
-            text = sys.stdin.read()
-            policy_set = loads(text, strict=strict, calico_version=version, calico_exact=exact)
+            text = sys.stdin.read(limit + 1)  # one more than allowed: loads says it is too large
+            policy_set = loads(text, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit)
         else:
-            policy_set = load(*paths, strict=strict, calico_version=version, calico_exact=exact)
+            policy_set = load(*paths, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit)
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
     for warning in policy_set.warnings:

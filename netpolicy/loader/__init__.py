@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..errors import Problem, ValidationError
 from ._build import Loaded, build
-from ._read import Read, read_bytes, read_objects, read_text
+from ._read import read_bytes, read_objects, read_text
+from ._sources import DEFAULT_MAX_BYTES, MANIFEST_SUFFIXES, check_max_bytes, read_sources, too_large
 from .release import Conversion
 
-__all__ = ["Conversion", "Loaded", "load_paths", "load_string", "load_objects", "paused_gc", "MANIFEST_SUFFIXES"]
-
-#: Files a directory is searched for.
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+__all__ = [
+    "Conversion",
+    "Loaded",
+    "load_paths",
+    "load_string",
+    "load_objects",
+    "paused_gc",
+    "MANIFEST_SUFFIXES",
+    "DEFAULT_MAX_BYTES",
+]
 
 _T = TypeVar("_T")
 
@@ -39,35 +45,12 @@ def paused_gc(work: Callable[[], _T]) -> _T:
             gc.enable()
 
 
-def _files(path: str) -> Iterator[str]:
-    if os.path.isdir(path):
-        found = []
-        for folder, dirs, names in os.walk(path):
-            dirs.sort()
-            for name in names:
-                if name.lower().endswith(MANIFEST_SUFFIXES):
-                    found.append(os.path.join(folder, name))
-        yield from sorted(found)
-    else:
-        yield path
-
-
-def _read_path(path: str) -> Read:
-    if path == "-":
-        stream: Any = sys.stdin
-        buffer = getattr(stream, "buffer", None)
-        if buffer is not None:
-            return read_bytes(buffer.read(), "<stdin>")
-        return read_text(stream.read(), "<stdin>")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return Read([], [Problem(message=f"cannot read: {error.strerror or error}", file=path)])
-    return read_bytes(data, path)
-
-
-def load_paths(*paths: str | os.PathLike[str], strict: bool = True, conversion: Conversion | None = None) -> Loaded:
+def load_paths(
+    *paths: str | os.PathLike[str],
+    strict: bool = True,
+    conversion: Conversion | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Loaded:
     """Manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
@@ -75,14 +58,21 @@ def load_paths(*paths: str | os.PathLike[str], strict: bool = True, conversion: 
     loaded then. With ``strict=False`` unknown kinds are skipped and listed in
     ``warnings`` instead of failing. ``conversion`` says which Calico release to follow
     and how (the newest, and the upstream API where Calico departs from it, by default).
+    Only regular files are read (others found in a directory are skipped with a warning,
+    one named on its own is an error), each up to ``max_bytes`` (1 GiB by default).
     """
-    reads = [_read_path(file) for path in paths for file in _files(os.fspath(path))]
-    return build(reads, strict=strict, conversion=conversion)
+    limit = check_max_bytes(max_bytes)
+    return build(read_sources(tuple(os.fspath(path) for path in paths), limit), strict=strict, conversion=conversion)
 
 
-def load_string(text: str | bytes, strict: bool = True, conversion: Conversion | None = None) -> Loaded:
+def load_string(
+    text: str | bytes, strict: bool = True, conversion: Conversion | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Loaded:
     """Manifests from one string: YAML documents separated by ``---``, JSON, a sequence
-    of objects or List wrappers."""
+    of objects or List wrappers; at most ``max_bytes`` long (characters for a ``str``)."""
+    limit = check_max_bytes(max_bytes)
+    if isinstance(text, (str, bytes, bytearray)) and len(text) > limit:
+        raise ValidationError([too_large(limit, None)])
     if isinstance(text, (bytes, bytearray)):
         read = read_bytes(bytes(text), None)
     elif isinstance(text, str):

@@ -85,3 +85,26 @@ def test_not_yaml(run: Run) -> None:
 @pytest.mark.parametrize("args", [["validate"], ["validate", "-f", "missing.yaml"], ["validate", "-f", "-", "-f", "-"]])
 def test_usage(run: Run, args: list[str]) -> None:
     assert run(args, input="").exit_code == 2
+
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n"
+
+
+def test_max_input_size(run: Run, tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(NAMESPACE + "#" * 2048 + "\n")
+    result = run(["validate", "-f", str(big), "--max-input-size", "1K"])
+    assert result.exit_code == 3
+    assert result.stderr == f"{big}: the input is larger than the limit of 1 KiB; raise the limit with --max-input-size\n"
+    assert run(["validate", "-f", str(big), "--max-input-size", "1MiB"]).exit_code == 0
+    assert run(["validate", "-f", str(big)]).exit_code == 0  # 1 GiB by default
+    piped = run(["validate", "-f", "-", "--max-input-size", "100"], input=NAMESPACE * 10)
+    assert piped.exit_code == 3
+    assert "the input is larger than the limit of 100 bytes" in piped.stderr
+
+
+@pytest.mark.parametrize("size", ["lots", "0", "1.5G", "-1"])
+def test_max_input_size_must_be_a_size(run: Run, size: str) -> None:
+    result = run(["validate", "-f", "-", "--max-input-size", size], input=NAMESPACE)
+    assert result.exit_code == 2
+    assert "is not a size" in result.stderr
