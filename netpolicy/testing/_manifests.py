@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from .. import PolicySet, from_objects
+from ._cluster import _cnp
 from ._inventory import _namespace, _network_set, _pod, _service_account, _workload_endpoint
 from ._policies import _anp, _banp, _calico_policy, _k8s_policy, _profile, _tier
 from ._vocabulary import INVENTORY_KINDS, POLICY_KINDS, Manifest, Vocabulary, _check_bool, _check_kinds, _check_size, vocabularies
@@ -28,6 +29,7 @@ _KIND_WEIGHTS = (
     "StagedNetworkPolicy",
     "StagedGlobalNetworkPolicy",
     "StagedKubernetesNetworkPolicy",
+    "ClusterNetworkPolicy",
 )
 
 
@@ -105,6 +107,8 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
         elif kind == "BaselineAdminNetworkPolicy":
             has_banp = True
             out.append(draw(_banp(vocab, args.max_rules)))
+        elif kind == "ClusterNetworkPolicy":
+            out.append(draw(_cnp(vocab, name, None, next(priorities, 500 + i), args.max_rules)))
         else:
             out.append(draw(_calico_policy(vocab, kind, name, tuple(tier_names), args.max_rules, crd)))
     if args.wrap and len(out) > 1 and draw(st.integers(0, 3)) == 0:

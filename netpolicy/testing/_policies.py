@@ -245,7 +245,12 @@ def _anp_port(draw: st.DrawFn, vocab: Vocabulary) -> dict[str, Any]:
 
 
 @st.composite
-def _anp_rules(draw: st.DrawFn, vocab: Vocabulary, actions: Sequence[str], max_rules: int, spec: dict[str, Any]) -> None:
+def _anp_rules(draw: st.DrawFn, vocab: Vocabulary, actions: Sequence[str], max_rules: int, spec: dict[str, Any],
+               ports_key: str = "ports", port: st.SearchStrategy[dict[str, Any]] | None = None,
+               named_key: str = "namedPort") -> None:
+    """Rules of an admin kind: AdminNetworkPolicy's ``ports`` by default; another kind
+    gives its ports field, port strategy and named-port key (ClusterNetworkPolicy)."""
+    port = port if port is not None else _anp_port(vocab)
     for direction, peers in (("ingress", "from"), ("egress", "to")):
         if draw(st.booleans()):
             rules = []
@@ -253,12 +258,12 @@ def _anp_rules(draw: st.DrawFn, vocab: Vocabulary, actions: Sequence[str], max_r
                 rule: dict[str, Any] = {"name": f"{direction[:2]}{i}", "action": draw(st.sampled_from(actions))}
                 rule[peers] = draw(st.lists(_anp_peer(vocab, direction == "egress"), min_size=1, max_size=2))
                 if draw(st.booleans()):
-                    ports = draw(st.lists(_anp_port(vocab), min_size=1, max_size=2))
+                    ports = draw(st.lists(port, min_size=1, max_size=2))
                     if any("networks" in peer for peer in rule[peers]):
-                        # only pods have named ports: upstream rejects namedPort next to networks peers
-                        ports = [p for p in ports if "namedPort" not in p]
+                        # only pods have named ports: upstream rejects named ports next to networks peers
+                        ports = [p for p in ports if named_key not in p]
                     if ports:
-                        rule["ports"] = ports
+                        rule[ports_key] = ports
                 rules.append(rule)
             spec[direction] = rules
 

@@ -25,6 +25,7 @@ POLICY_KINDS = frozenset(
         "StagedKubernetesNetworkPolicy",
         "AdminNetworkPolicy",
         "BaselineAdminNetworkPolicy",
+        "ClusterNetworkPolicy",
     }
 )
 #: Optional inventory kinds (Namespaces and Pods are always generated).

@@ -21,6 +21,7 @@ Every strategy validates its keyword arguments when it is called and raises
 
 from __future__ import annotations
 
+from ._cluster import cluster_network_policies
 from ._flows import endpoints, flows
 from ._inventory import global_network_sets, namespaces, network_sets, pods, service_accounts, workload_endpoints
 from ._labels import label_keys, label_maps, label_selectors, label_values
@@ -67,6 +68,7 @@ __all__ = [
     "global_network_policies",
     "admin_network_policies",
     "baseline_admin_network_policies",
+    "cluster_network_policies",
     "manifests",
     "policy_sets",
     "flows",

@@ -301,6 +301,7 @@ def test_kinds_belong_to_their_api_version(api_version: str, kind: str) -> None:
 
 # -- evaluation -------------------------------------------------------------------------
 
+
 def test_named_port_matches_the_destination_pods_declared_port() -> None:
     ps = netpolicy.loads(CLUSTER + with_rules("""
 egress:
