@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("netpolicy.engine",),
     ("netpolicy.matrix",),
     ("netpolicy.policyset",),
-    ("netpolicy", "netpolicy.testing", "netpolicy.cli", "netpolicy.__main__"),
+    ("netpolicy", "netpolicy.testing", "netpolicy.cli", "netpolicy.__main__", "netpolicy.flowlogs", "netpolicy.dask"),
 )
 
 _CYTHON_IMPORT = re.compile(r"^\s*(?:from\s+(\.*[\w.]*)\s+c?import\s+([\w, ]+)|c?import\s+([\w.]+))", re.M)
