@@ -74,16 +74,18 @@ def _records_csv(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield reader.line_num, record
 
 
-def _records_jsonl(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records_jsonl(text: str) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise _LineError(number, f"not JSON: {exc.msg} (column {exc.colno})") from None
+            yield number, _LineError(number, f"not JSON: {exc.msg} (column {exc.colno})")
+            continue
         if not isinstance(record, dict):
-            raise _LineError(number, "each line must be a JSON object")
+            yield number, _LineError(number, "each line must be a JSON object")
+            continue
         yield number, record
 
 
@@ -120,14 +122,16 @@ class Recorded:
         return f"{self.name}:{self.lines[index]}"
 
 
-def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> Recorded:
+def read_flows(stream: IO[bytes], name: str, input_format: str = "auto", on_error: str = "fail",
+               skipped: Callable[[str], None] | None = None) -> Recorded:
     """Every flow in ``stream``; a bad record exits 3 with ``name:line: message``
-    (records are numbered by row for Parquet)."""
+    (records are numbered by row for Parquet), or with ``on_error="skip"`` is left out
+    and handed to ``skipped``."""
     data = stream.read()
     fmt = _guess_format(name, data[:64]) if input_format == "auto" else input_format
     try:
         if fmt == "parquet":
-            records: Iterable[tuple[int, dict[str, Any]]] = _records_parquet(data)
+            records: Iterable[tuple[int, Any]] = _records_parquet(data)
         else:
             try:
                 text = data.decode("utf-8-sig")
@@ -138,6 +142,11 @@ def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> Reco
         lines = []
         problems = []
         for number, record in records:
+            if isinstance(record, _LineError):
+                if on_error != "skip":
+                    raise record
+                problems.append(f"{name}:{number}: {record.message}")
+                continue
             try:
                 flows.append(_flow(record))
                 lines.append(number)
@@ -147,8 +156,11 @@ def read_flows(stream: IO[bytes], name: str, input_format: str = "auto") -> Reco
         raise InvalidInput(f"{name}:{exc.line}: {exc.message}") from None
     except ValueError as exc:
         raise InvalidInput(f"{name}: {exc}") from None
-    if problems:
+    if problems and on_error != "skip":
         raise InvalidInput(problems)
+    for problem in problems:
+        if skipped is not None:
+            skipped(problem)
     return Recorded(name=name, flows=flows, lines=lines)
 
 
