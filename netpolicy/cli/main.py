@@ -19,7 +19,7 @@ from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
 from ..verdict import Verdict
-from . import _flowlogs, _html, _matrix, _replay
+from . import _html, _matrix, _replay
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._common import (
     EXIT_CHECK_FAILED,
@@ -39,6 +39,7 @@ from ._common import (
     style,
 )
 from ._environment import matcher_warning
+from ._sides import decide, qualify, result_data, result_explain, result_table
 from ._verdict import action_text, verdict_data, verdict_table
 
 __all__ = ["cli", "main"]
@@ -135,16 +136,26 @@ def evaluate(
     \b
     Example:
       netpolicy evaluate -f examples/staging -n staging --src front-end --dst back-end --port 443
+      netpolicy evaluate -f examples/shop -n shop --src deploy/frontend --dst sts/db --port 5432
+
+    A Service (--dst svc/NAME) is the flow after DNAT to each backend, at its target port;
+    the answer lists each and sums up (allowed to all, some or none; --exit-code fails
+    unless all).
     """
-    flow_value = build_flow(namespace=single_namespace(namespaces), **flow)
+    flow_value = build_flow(namespace=single_namespace(namespaces), **_named(flow, namespaces))
     policy_set = load_policy_set(filenames, strict=strict)
-    verdict = _evaluating(policy_set, flow_value)
+    result = decide(policy_set, flow_value)
     if output == "table":
-        echo(verdict_table(verdict))
+        echo(result_table(result))
     else:
-        echo(dump(verdict_data(verdict), output))
-    if exit_code and verdict.action is not Action.ALLOW:
+        echo(dump(result_data(result), output))
+    if exit_code and not result.allowed:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _named(flow: dict[str, Any], namespaces: tuple[str, ...]) -> dict[str, Any]:
+    """The flow options with KIND/NAME sides put in the -n namespace."""
+    return {**flow, "src": qualify(flow["src"], namespaces), "dst": qualify(flow["dst"], namespaces)}
 
 
 @cli.command()
@@ -159,17 +170,13 @@ def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: 
     \b
     Example:
       netpolicy explain -f examples/staging -n staging --src front-end --dst database --port 27017
+      netpolicy explain -f examples/shop -n shop --src deploy/frontend --dst svc/db --port 5432
     """
-    flow_value = build_flow(namespace=single_namespace(namespaces), **flow)
+    flow_value = build_flow(namespace=single_namespace(namespaces), **_named(flow, namespaces))
     policy_set = load_policy_set(filenames, strict=strict)
-    verdict = _evaluating(policy_set, flow_value)
-    lines = verdict.explain().splitlines()
-    for index in range(len(lines) - 1, -1, -1):
-        if lines[index] == f"verdict: {verdict.action}":
-            lines[index] = "verdict: " + action_text(verdict.action)
-            break
-    echo("\n".join(lines))
-    if exit_code and verdict.action is not Action.ALLOW:
+    result = decide(policy_set, flow_value)
+    echo(result_explain(result))
+    if exit_code and not result.allowed:
         sys.exit(EXIT_CHECK_FAILED)
 
 
@@ -253,17 +260,9 @@ def matrix(
     "flows_file",
     required=True,
     type=click.File("rb"),
-    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow), or a Calico "
-    "flow log (--input-format); '-' is stdin.",
+    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow); '-' is stdin.",
 )
-@click.option(
-    "--input-format",
-    type=click.Choice(_replay.INPUT_FORMATS + _flowlogs.CALICO_FORMATS),
-    default="auto",
-    show_default=True,
-    help="csv, jsonl, parquet: the columns src,dst,protocol,dst_port; goldmane, whisker, enterprise: Calico's flow "
-    "logs, each record also checked against what was logged.",
-)
+@click.option("--input-format", type=click.Choice(_replay.INPUT_FORMATS), default="auto", show_default=True)
 @click.option("-o", "--output", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option(
     "--decisions/--no-decisions",
@@ -272,13 +271,7 @@ def matrix(
     help="Name what decided each flow (slower); --no-decisions gives only the verdicts.",
 )
 @click.option("--summary", "summary_file", type=click.File("w"), help="Also write the summary as JSON to this file.")
-@click.option("--summary-format", type=click.Choice(_flowlogs.SUMMARY_FORMATS), default="table", show_default=True,
-              help="The summary on stderr as a table or as JSON.")
-@click.option("--on-error", type=click.Choice(_flowlogs.ON_ERROR), default="fail", show_default=True,
-              help="A malformed record: fail, writing nothing, or skip it with a warning.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=65536, show_default=True,
-              help="Records of a Calico log read and decided at a time: memory is bounded by it.")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied or (Calico's logs) disagrees with the log.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied.")
 @strict_option()
 def replay(
     filenames: tuple[str, ...],
@@ -287,44 +280,28 @@ def replay(
     output: str,
     decisions: bool,
     summary_file: Any,
-    summary_format: str,
-    on_error: str,
-    batch_size: int,
     exit_code: bool,
     strict: bool,
 ) -> None:
     """Decide every recorded flow: per-record verdicts on stdout, a summary on stderr.
 
     \b
-    A Calico flow log (Goldmane's, the Whisker API's, Calico Enterprise's) is read in batches:
-    aggregated names resolve to the workload, records the log leaves open (no address,
-    labels shared by only some pods) are marked uncertain, and each record is compared with
-    what Calico logged on the reporting side.
-
-    \b
-    Examples:
+    Example:
       netpolicy replay -f examples/staging --flows examples/flows.csv
-      netpolicy replay -f manifests/ --flows flows.ndjson --input-format goldmane --summary-format json
     """
     name = getattr(flows_file, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else str(name)
     if name == "<stdin>" and "-" in filenames:
         raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
     policy_set = load_policy_set(filenames, strict=strict)
-    if input_format in _flowlogs.CALICO_FORMATS:
-        _flowlogs.run(policy_set, flows_file, name, input_format, output=output, on_error=on_error,
-                      summary_format=summary_format, summary_file=summary_file, exit_code=exit_code,
-                      batch_size=batch_size)
-        return
-    recorded = _replay.read_flows(flows_file, name, input_format, on_error,
-                                  lambda problem: echo(f"warning: {problem} (skipped)", err=True))
+    recorded = _replay.read_flows(flows_file, name, input_format)
     with _progress(len(recorded.flows), "replaying") as progress:
         result = _replay.replay(policy_set, recorded, decisions=decisions, progress=progress)
     stdout = sys.stdout
     _replay.write_records(result, stdout, output)
     stdout.flush()  # the records before the summary, on a terminal too
     summary = result.summary()
-    echo(json.dumps(summary, indent=2) if summary_format == "json" else _replay.summary_text(summary), err=True)
+    echo(_replay.summary_text(summary), err=True)
     if summary_file is not None:
         summary_file.write(json.dumps(summary, indent=2) + "\n")
     if exit_code and summary["denied"]:

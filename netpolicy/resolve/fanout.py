@@ -27,12 +27,14 @@ _SERVICE_PROTOCOLS = (6, 17, 132)
 @attrs.frozen
 class Fanout:
     """The flows ``flow`` stands for, the names of its two sides, and what was left out
-    (backends without the target port, selected workloads that run no pod)."""
+    (backends without the target port, selected workloads that run no pod). ``fanned``
+    says a side was a Service or stood for several endpoints."""
 
     flows: tuple[Flow, ...]
     src: str
     dst: str
     notes: tuple[str, ...] = ()
+    fanned: bool = False
 
 
 def _target(snapshot: Snapshot, side: object) -> Target | None:
@@ -100,8 +102,9 @@ def expand(snapshot: Snapshot, flow: Flow) -> Fanout:
         for source in sources
         for destination, port in pairs
     )
+    fanned = any(t is not None and (t.service is not None or len(t.endpoints) != 1) for t in (src, dst))
     return Fanout(flows, src.name if src is not None else str(flow.src), dst.name if dst is not None else str(flow.dst),
-                  tuple(notes))
+                  tuple(notes), fanned)
 
 
 def _side(side: object) -> object:

@@ -130,16 +130,23 @@ class _Lookup:
             if named == name and (kind is None or known == kind) and (namespace is None or space == namespace)
         ]
 
-    def nearest(self, text: str, name: str) -> list[str]:
-        """Names there are, nearest to ``text`` first: the same name in other kinds or
-        namespaces, then those that look alike."""
-        forms = {
-            key: kubectl_name(space, kind, named) if kind != "Pod" else f"{space}/{named}"
-            for (space, kind, named), key in self.entries.items() if kind != "HostEndpoint"
+    def nearest(self, text: str, reading: tuple[str | None, str | None, str]) -> list[str]:
+        """Names there are, nearest to ``text`` first: the same or a like name (of the
+        kind and namespace asked first), then whole names that look alike."""
+        namespace, kind, name = reading
+        forms: dict[tuple[str | None, str, str], str] = {
+            entry: kubectl_name(*entry) if entry[1] != "Pod" else f"{entry[0]}/{entry[2]}"
+            for entry in self.entries if entry[1] != "HostEndpoint"
         }
-        same = [forms[key] for (space, kind, named), key in self.entries.items() if named == name and key in forms]
-        alike = difflib.get_close_matches(text, list(forms.values()), n=5, cutoff=0.5)
-        return list(dict.fromkeys(same + alike))[:5]
+        names = {entry[2] for entry in forms}
+        close = set(difflib.get_close_matches(name, names, n=10, cutoff=0.75)) | {name}
+        alike = sorted(
+            (entry for entry in forms if entry[2] in close),
+            key=lambda e: (e[2] != name, e[1] != kind, e[0] != namespace, forms[e]),
+        )
+        found = [forms[entry] for entry in alike]
+        found += difflib.get_close_matches(text, list(forms.values()), n=5, cutoff=0.8)
+        return list(dict.fromkeys(found))[:5]
 
 
 _LOOKUPS: "weakref.WeakKeyDictionary[Snapshot, _Lookup]" = weakref.WeakKeyDictionary()
@@ -193,13 +200,12 @@ def resolve_name(snapshot: Snapshot, text: str, namespace: str | None = None) ->
         found.extend(key for key in lookup.matches(space, kind, name) if key not in found)
     if len(found) == 1:
         return lookup.target(found[0])
-    name = readings[0][2]
     if found:
         raise PolicyError(
             f"{text!r} is ambiguous: it names {', '.join(sorted(_display(lookup, key) for key in found))}; "
             "give the namespace and kind"
         )
-    near = lookup.nearest(text, name)
+    near = lookup.nearest(text, readings[0])
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     raise PolicyError(f"no pod, workload or Service {text!r} in the policy set{hint}")
 

@@ -12,7 +12,7 @@ import attrs
 from ..loader._build import Loaded
 from ..loader.records import DEFAULT_ALLOW_PROFILE, NamespaceRecord, ServiceAccountRecord, service_account_profile_name
 from ..model import Endpoint, IPNetwork, Profile
-from .addresses import give_addresses
+from .addresses import give_addresses, parse_pod_cidr
 from .names import Names
 from .owners import fold_owners
 from .services import selector_backends, services_by_key
@@ -56,6 +56,7 @@ def normalize(loaded: Loaded, *, pod_cidr: str | IPNetwork | None = None) -> dic
         "services": services + tuple(selector_backends(loaded.kube_services, endpoints, services)),
         "warnings": loaded.warnings + ((note,) if note else ()),
         "address_pool": pool,
+        "pod_cidr": parse_pod_cidr(pod_cidr) if pod_cidr is not None else None,
         "names": Names(owners, services_by_key(loaded.kube_services)),
         "calico_version": loaded.calico_version,
     }

@@ -35,6 +35,7 @@ class Snapshot:
         warnings: Iterable[str] = (),
         calico_version: CalicoVersion = NEWEST,
         address_pool: IPNetwork | None = None,
+        pod_cidr: IPNetwork | None = None,
         names: Names | None = None,
     ) -> None:
         self._tiers: tuple[Tier, ...] = tuple(sorted(tiers, key=Tier.sort_key))
@@ -53,6 +54,7 @@ class Snapshot:
         self._services = tuple(services)
         self._warnings = tuple(warnings)
         self._address_pool = address_pool
+        self._pod_cidr = pod_cidr
         self._names = names or Names()
         self._by_key = {endpoint.key: endpoint for endpoint in self._endpoints if endpoint.name}
         self._sealed = True
@@ -114,6 +116,12 @@ class Snapshot:
         no address (workloads, Pods not scheduled yet); None when there were none. Such
         endpoints are marked ``synthetic``."""
         return self._address_pool
+
+    @property
+    def pod_cidr(self) -> IPNetwork | None:
+        """The pods' CIDR as given when loading (None: not given, so the pods' real
+        addresses may be in any private range)."""
+        return self._pod_cidr
 
     @property
     def names(self) -> Names:

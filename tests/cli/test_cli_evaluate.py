@@ -118,7 +118,7 @@ def test_explain_is_the_library_trace(run: Run, staging: netpolicy.PolicySet) ->
         ["--src", "staging/front-end", "--dst", "staging/back-end", "-p", "ICMP", "--port", "80"],  # ports on ICMP
         ["--src", "staging/front-end", "--dst", "staging/back-end", "--port", "70000"],
         ["--src", "staging/front-end"],  # no --dst
-        ["--src", "a/b/c", "--dst", "staging/back-end"],
+        ["--src", "a/b/c/d", "--dst", "staging/back-end"],
     ],
 )
 def test_usage_errors_exit_2(run: Run, args: list[str]) -> None:

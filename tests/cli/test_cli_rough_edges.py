@@ -69,7 +69,7 @@ def test_completion_is_documented() -> None:
 
 def test_unknown_kind_names_the_flag(run: Run, tmp_path: Path) -> None:
     manifest = tmp_path / "odd.yaml"
-    manifest.write_text("apiVersion: v1\nkind: Foo\nmetadata: {name: x}\n")
+    manifest.write_text("apiVersion: projectcalico.org/v3\nkind: Foo\nmetadata: {name: x}\n")
     result = run(["validate", "-f", str(manifest)])
     assert result.exit_code == 3
     assert "--no-strict" in result.stderr

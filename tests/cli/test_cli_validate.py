@@ -65,10 +65,10 @@ def test_stdin(run: Run) -> None:
 
 
 def test_unknown_kind(run: Run) -> None:
-    text = "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n"
+    text = "apiVersion: projectcalico.org/v3\nkind: Gizmo\nmetadata: {name: g}\n"
     assert run(["validate", "-f", "-"], input=text).exit_code == 3
     assert run(["validate", "-f", "-"], input=text).stderr == (
-        "<input>:2:7: unknown kind 'Gizmo' (apiVersion 'example.com/v1'); skip unknown kinds with --no-strict "
+        "<input>:2:7: unknown kind 'Gizmo' (apiVersion 'projectcalico.org/v3'); skip unknown kinds with --no-strict "
         "(document 1, Gizmo g, kind)\n"
     )
     lenient = run(["validate", "-f", "-", "--no-strict"], input=text)

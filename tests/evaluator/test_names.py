@@ -80,7 +80,7 @@ def test_a_kind_and_name_without_namespace_is_looked_for_everywhere(ps: netpolic
 def test_namespace_slash_name_stays_a_pod(ps: netpolicy.PolicySet) -> None:
     assert ps.endpoint("shop/tool").key == "shop/tool"
     with pytest.raises(PolicyError, match=r"no pod, workload or Service 'shop/web' in the policy set; did you mean "
-                                          r"shop/deploy/web, other/deploy/web, deploy/web, shop/svc/web"):
+                                          r"deploy/web, shop/deploy/web, shop/svc/web, other/deploy/web\?"):
         ps.endpoint("shop/web")  # a Deployment and a Service are named web there, but no pod
 
 

@@ -119,20 +119,35 @@ def decide(request: pytest.FixtureRequest) -> Any:
 
 
 def test_a_nets_test_on_a_synthetic_address_is_flagged(decide: Any) -> None:
-    ps = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("0.0.0.0/0", except_=("169.254.0.0/16",))])
+    ps = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("0.0.0.0/0", except_=("10.0.0.0/8",))])
     verdict = decide(ps, Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=5432))
-    assert verdict.allowed and verdict.depends_on_synthetic_address
+    assert not verdict.allowed and verdict.depends_on_synthetic_address
     text = verdict.explain()
     assert "destination: WorkloadEndpoint shop/db[Deployment] (10.244.0.1, synthetic)" in text
-    assert "note: rule 0 tested nets 0.0.0.0/0 on the destination's synthetic address 10.244.0.1" in text
-    assert "note: rule 0 tested notNets 169.254.0.0/16 on the destination's synthetic address 10.244.0.1" in text
+    assert "note: rule 0 tested notNets 10.0.0.0/8 on the destination's synthetic address 10.244.0.1" in text
+    assert "tested nets 0.0.0.0/0" not in text  # every pod address is in it
     assert text.splitlines()[-1].startswith("note: this verdict depends on a synthetic address (from the pool 10.244.0.0/16)")
 
 
 def test_a_nets_test_that_fails_is_flagged_too(decide: Any) -> None:
-    ps = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("192.0.2.0/24")])
+    ps = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("192.168.0.0/24")])
     verdict = decide(ps, Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=5432))
-    assert not verdict.allowed and verdict.depends_on_synthetic_address
+    assert not verdict.allowed and verdict.depends_on_synthetic_address  # pods may have addresses there
+
+
+@pytest.mark.parametrize("cidr", ["169.254.169.254/32", "192.0.2.0/24", "0.0.0.0/0"])
+def test_a_test_no_pod_address_answers_otherwise_is_not_flagged(decide: Any, cidr: str) -> None:
+    ps = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to(cidr)])
+    verdict = decide(ps, Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=5432))
+    assert verdict.allowed is (cidr == "0.0.0.0/0") and not verdict.depends_on_synthetic_address
+
+
+def test_with_the_pod_cidr_given_only_tests_that_cut_it_are_flagged(decide: Any) -> None:
+    flow = Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=5432)
+    outside = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("10.0.0.0/16")], pod_cidr="10.8.0.0/16")
+    assert not decide(outside, flow).depends_on_synthetic_address
+    across = netpolicy.from_objects([deployment("web"), deployment("db"), egress_to("10.8.0.0/24")], pod_cidr="10.8.0.0/16")
+    assert decide(across, flow).depends_on_synthetic_address
 
 
 def test_selectors_alone_do_not_depend_on_the_address(decide: Any) -> None:
@@ -159,14 +174,17 @@ def test_a_selector_that_matches_through_a_network_set_is_flagged(decide: Any) -
     objects = [
         deployment("web"), deployment("db"),
         {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet", "metadata": {"name": "pods", "labels": {"role": "pods"}},
-         "spec": {"nets": ["10.200.0.0/16"]}},
+         "spec": {"nets": ["10.244.0.0/16"]}},
         {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "to-pods"},
          "spec": {"selector": "app == 'web'", "types": ["Egress"], "egress": [{"action": "Allow", "destination": {"selector": "role == 'pods'"}}]}},
     ]
-    ps = netpolicy.from_objects(objects, pod_cidr="10.200.0.0/24")
+    ps = netpolicy.from_objects(objects)
     verdict = decide(ps, Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=1))
     assert verdict.allowed and verdict.depends_on_synthetic_address
-    assert "a selector on the destination's synthetic address 10.200.0.1, which GlobalNetworkSet pods holds" in verdict.explain()
+    assert "a selector on the destination's synthetic address 10.244.0.1, which GlobalNetworkSet pods holds" in verdict.explain()
+    # given the pods' CIDR, which the set holds whole, every pod would match alike
+    ps = netpolicy.from_objects(objects, pod_cidr="10.244.0.0/24")
+    assert not decide(ps, Flow(src="shop/web[Deployment]", dst="shop/db[Deployment]", dst_port=1)).depends_on_synthetic_address
 
 
 def test_a_workload_without_running_pods_says_so_in_the_trace() -> None:
