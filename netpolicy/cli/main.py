@@ -19,7 +19,7 @@ from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
 from ..verdict import Verdict
-from . import _html, _matrix, _replay
+from . import _flowlogs, _html, _matrix, _replay
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._common import (
     EXIT_CHECK_FAILED,
@@ -260,9 +260,17 @@ def matrix(
     "flows_file",
     required=True,
     type=click.File("rb"),
-    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow); '-' is stdin.",
+    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow), or a Calico "
+    "flow log (--input-format); '-' is stdin.",
 )
-@click.option("--input-format", type=click.Choice(_replay.INPUT_FORMATS), default="auto", show_default=True)
+@click.option(
+    "--input-format",
+    type=click.Choice(_replay.INPUT_FORMATS + _flowlogs.CALICO_FORMATS),
+    default="auto",
+    show_default=True,
+    help="csv, jsonl, parquet: the columns src,dst,protocol,dst_port; goldmane, whisker, enterprise: Calico's flow "
+    "logs, each record also checked against what was logged.",
+)
 @click.option("-o", "--output", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option(
     "--decisions/--no-decisions",
@@ -271,7 +279,13 @@ def matrix(
     help="Name what decided each flow (slower); --no-decisions gives only the verdicts.",
 )
 @click.option("--summary", "summary_file", type=click.File("w"), help="Also write the summary as JSON to this file.")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied.")
+@click.option("--summary-format", type=click.Choice(_flowlogs.SUMMARY_FORMATS), default="table", show_default=True,
+              help="The summary on stderr as a table or as JSON.")
+@click.option("--on-error", type=click.Choice(_flowlogs.ON_ERROR), default="fail", show_default=True,
+              help="A malformed record: fail, writing nothing, or skip it with a warning.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=65536, show_default=True,
+              help="Records of a Calico log read and decided at a time: memory is bounded by it.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied or (Calico's logs) disagrees with the log.")
 @strict_option()
 def replay(
     filenames: tuple[str, ...],
@@ -280,28 +294,44 @@ def replay(
     output: str,
     decisions: bool,
     summary_file: Any,
+    summary_format: str,
+    on_error: str,
+    batch_size: int,
     exit_code: bool,
     strict: bool,
 ) -> None:
     """Decide every recorded flow: per-record verdicts on stdout, a summary on stderr.
 
     \b
-    Example:
+    A Calico flow log (Goldmane's, the Whisker API's, Calico Enterprise's) is read in batches:
+    aggregated names resolve to the workload, records the log leaves open (no address,
+    labels shared by only some pods) are marked uncertain, and each record is compared with
+    what Calico logged on the reporting side.
+
+    \b
+    Examples:
       netpolicy replay -f examples/staging --flows examples/flows.csv
+      netpolicy replay -f manifests/ --flows flows.ndjson --input-format goldmane --summary-format json
     """
     name = getattr(flows_file, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else str(name)
     if name == "<stdin>" and "-" in filenames:
         raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
     policy_set = load_policy_set(filenames, strict=strict)
-    recorded = _replay.read_flows(flows_file, name, input_format)
+    if input_format in _flowlogs.CALICO_FORMATS:
+        _flowlogs.run(policy_set, flows_file, name, input_format, output=output, on_error=on_error,
+                      summary_format=summary_format, summary_file=summary_file, exit_code=exit_code,
+                      batch_size=batch_size)
+        return
+    recorded = _replay.read_flows(flows_file, name, input_format, on_error,
+                                  lambda problem: echo(f"warning: {problem} (skipped)", err=True))
     with _progress(len(recorded.flows), "replaying") as progress:
         result = _replay.replay(policy_set, recorded, decisions=decisions, progress=progress)
     stdout = sys.stdout
     _replay.write_records(result, stdout, output)
     stdout.flush()  # the records before the summary, on a terminal too
     summary = result.summary()
-    echo(_replay.summary_text(summary), err=True)
+    echo(json.dumps(summary, indent=2) if summary_format == "json" else _replay.summary_text(summary), err=True)
     if summary_file is not None:
         summary_file.write(json.dumps(summary, indent=2) + "\n")
     if exit_code and summary["denied"]:
