@@ -25,7 +25,7 @@ import types
 import attrs
 import numpy as np
 
-from ._compile import KEY_BITS, key_class_map
+from .compile import KEY_BITS, key_class_map
 from .model import Action
 from .verdict import Verdict
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t

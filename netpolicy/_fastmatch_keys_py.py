@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._compile import KEY_BITS
+from .compile import KEY_BITS
 
 __all__ = ["flow_keys"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Callable, Protocol
 
-from ._compile import KEY_BITS
+from .compile import KEY_BITS
 from .model import Action
 from .verdict import Verdict, _quick_verdict
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import attrs
 import numpy as np
 
-from ._compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key, source_key
+from .compile import FALLBACK, KEY_BITS, Compiled, compile_policyset, flow_key, source_key
 from ._matcher import Matcher
 from .errors import PolicyError
 from .reference import evaluate as _reference_evaluate

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from ._compile import flow_key, source_key
+from .compile import flow_key, source_key
 from .errors import PolicyError
 from .flow import Flow, protocol_number
 from .model import Endpoint

@@ -127,7 +127,7 @@ def test_flow_keys_equal_each_flows_keys(both_twins: list[Any], columns: dict[st
     """Both twins' ``flow_keys`` give each valid flow its ``flow_key``/``source_key`` and
     find the first flow that ``Flow`` refuses, and the first ICMPv6 flow."""
     from netpolicy import Flow
-    from netpolicy._compile import flow_key, source_key
+    from netpolicy.compile import flow_key, source_key
 
     n = len(columns["protocol"])
 

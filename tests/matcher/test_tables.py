@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import netpolicy
-from netpolicy import _compile
-from netpolicy._compile import KEY_BITS, compile_policyset, key_class_map
+from netpolicy.compile import KEY_BITS, compile_policyset, key_class_map, layout
 from netpolicy import Flow
 from netpolicy.reference import evaluate as reference
 
@@ -60,7 +59,7 @@ def test_out_of_bounds_tables_are_refused(ps: Any, matcher_class: Any, corrupt: 
 
 
 def test_too_large_tables_leave_flows_to_the_reference(ps: Any, make_engine: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(_compile, "MAX_TABLE_CELLS", 1)
+    monkeypatch.setattr(layout, "MAX_TABLE_CELLS", 1)
     engine = make_engine(ps)
     assert engine.compiled.all_fallback
     flows = all_flows()[:200]
