@@ -80,7 +80,7 @@ def _conversion(calico_version: str | tuple[int, int] | None, calico_exact: bool
 
 def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
          calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None,
-         max_bytes: int = DEFAULT_MAX_BYTES) -> PolicySet:
+         max_bytes: int = DEFAULT_MAX_BYTES, datastore: str = "kubernetes") -> PolicySet:
     """Load manifests from files and directories (searched recursively for ``*.yaml``,
     ``*.yml`` and ``*.json``, in sorted order); ``"-"`` reads standard input.
 
@@ -99,30 +99,44 @@ def load(*paths: str | os.PathLike[str], strict: bool = True, calico_version: st
     skipped with a warning, and one named on its own is an error. Each input is read up
     to ``max_bytes`` (1 GiB by default); a larger one is an error.
 
+    ``datastore`` is where the cluster keeps Calico's data: ``"kubernetes"`` (the
+    default) or ``"etcd"``. With the Kubernetes datastore the profiles Calico generates
+    for namespaces and service accounts (``kns.<namespace>``, ``ksa.<namespace>.<account>``)
+    and ``projectcalico-default-allow`` cannot be written, so a Profile manifest of one of
+    those names is an error; with etcd it stands for the stored profile and replaces the
+    generated one.
+
     Endpoints the manifests give no address (workloads such as Deployments, Pods not
     scheduled yet) get synthetic addresses from ``pod_cidr`` (a CIDR), by default from a
     private range no rule of the input mentions; ``PolicySet.address_pool`` says which.
     """
     conversion = _conversion(calico_version, calico_exact)
     return paused_gc(
-        lambda: _policy_set(load_paths(*paths, strict=strict, conversion=conversion, max_bytes=max_bytes), pod_cidr)
+        lambda: _policy_set(
+            load_paths(*paths, strict=strict, conversion=conversion, max_bytes=max_bytes, datastore=datastore), pod_cidr
+        )
     )
 
 
 def loads(text: str | bytes, strict: bool = True, calico_version: str | tuple[int, int] | None = None,
           calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None,
-          max_bytes: int = DEFAULT_MAX_BYTES) -> PolicySet:
+          max_bytes: int = DEFAULT_MAX_BYTES, datastore: str = "kubernetes") -> PolicySet:
     """Load manifests from one string: YAML documents separated by ``---``, JSON, a
     sequence of objects or List wrappers. The options are those of :func:`load`."""
     conversion = _conversion(calico_version, calico_exact)
     return paused_gc(
-        lambda: _policy_set(load_string(text, strict=strict, conversion=conversion, max_bytes=max_bytes), pod_cidr)
+        lambda: _policy_set(
+            load_string(text, strict=strict, conversion=conversion, max_bytes=max_bytes, datastore=datastore), pod_cidr
+        )
     )
 
 
 def from_objects(objects: Iterable[Any], strict: bool = True, calico_version: str | tuple[int, int] | None = None,
-                 calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None) -> PolicySet:
+                 calico_exact: bool = False, pod_cidr: str | IPNetwork | None = None,
+                 datastore: str = "kubernetes") -> PolicySet:
     """Load already parsed manifests (dicts as ``yaml.safe_load``/``json.load`` give
     them). The inputs are not modified. The options are those of :func:`load`."""
     conversion = _conversion(calico_version, calico_exact)
-    return paused_gc(lambda: _policy_set(load_objects(objects, strict=strict, conversion=conversion), pod_cidr))
+    return paused_gc(
+        lambda: _policy_set(load_objects(objects, strict=strict, conversion=conversion, datastore=datastore), pod_cidr)
+    )

@@ -77,6 +77,7 @@ class InvalidInput(click.ClickException):
 _CLI_WORDS = (
     ("with strict=False (--no-strict on the command line)", "with --no-strict"),
     ("with max_bytes= (--max-input-size on the command line)", "with --max-input-size"),
+    ("with datastore='etcd' (--datastore etcd on the command line)", "with --datastore etcd"),
 )
 
 
@@ -161,8 +162,8 @@ def _conversion_option(ctx: click.Context, param: click.Parameter, value: Any) -
 
 def strict_option() -> Callable[[F], F]:
     """The loading options: ``--strict/--no-strict``, and ``--calico-version``,
-    ``--calico-exact`` and ``--max-input-size``, which :func:`load_policy_set` reads from
-    the command's context."""
+    ``--calico-exact``, ``--max-input-size`` and ``--datastore``, which
+    :func:`load_policy_set` reads from the command's context."""
     strict = click.option(
         "--strict/--no-strict",
         default=True,
@@ -192,8 +193,17 @@ def strict_option() -> Callable[[F], F]:
         help="The largest input read: bytes, or with K, M or G (default 1G). Larger inputs are refused.",
     )
 
+    datastore = click.option(
+        "--datastore",
+        type=click.Choice(["kubernetes", "etcd"]),
+        expose_value=False,
+        callback=_conversion_option,
+        help="Where the cluster keeps Calico's data (default kubernetes). With kubernetes, a Profile may not take "
+        "the name of one Calico generates (kns.*, ksa.*, projectcalico-default-allow); with etcd, it replaces it.",
+    )
+
     def decorate(func: F) -> F:
-        return strict(version(exact(size(func))))
+        return strict(version(exact(size(datastore(func)))))
 
     return decorate
 
@@ -263,12 +273,17 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
     options = ctx.meta.get(_CONVERSION, {}) if ctx is not None else {}
     version, exact = options.get("calico_version"), bool(options.get("calico_exact"))
     limit = options.get("max_input_size") or DEFAULT_MAX_BYTES
+    datastore = options.get("datastore") or "kubernetes"
     try:
         if paths == ["-"]:
             text = sys.stdin.read(limit + 1)  # one more than allowed: loads says it is too large
-            policy_set = loads(text, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit)
+            policy_set = loads(
+                text, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore
+            )
         else:
-            policy_set = load(*paths, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit)
+            policy_set = load(
+                *paths, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore
+            )
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
     for warning in policy_set.warnings:

@@ -15,6 +15,7 @@ from ..errors import PolicyError, Problem, ValidationError
 from ..model import Endpoint, NetworkSet, Origin, Policy, Profile, ServiceBackends, Tier
 from ._envelope import UnknownKind, read_envelope
 from ._fields import Document
+from ._generated import KUBERNETES, check_datastore, check_profile_names, generated_sources
 from ._documents import Read
 from .records import (
     BUILTIN_TIERS,
@@ -89,8 +90,13 @@ class _Entry:
     outputs: list[object] = attrs.field(factory=list)
 
 
-def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion | None = None) -> Loaded:
+def build(
+    reads: Sequence[Read], *, strict: bool = True, conversion: Conversion | None = None, datastore: str = KUBERNETES
+) -> Loaded:
+    """The Loaded record of ``reads``; ValidationError with every problem found.
+    ``datastore`` is where the cluster keeps Calico's data (see :mod:`._generated`)."""
     conversion = conversion or Conversion()
+    datastore = check_datastore(datastore)
     problems: list[Problem] = []
     skipped: list[str] = []
     ignored = Skipped()  # kinds of no policy API group: one warning per kind
@@ -143,7 +149,7 @@ def build(reads: Sequence[Read], *, strict: bool = True, conversion: Conversion 
             entry.outputs = _convert(entry.doc, entry.registration, entry.meta, inventory)
             entry.doc.body = None
 
-    result = _assemble(entries, inventory)
+    result = _assemble(entries, inventory, datastore)
 
     for read in reads:  # in input order: by file, then by document
         ordered = read.problems + [p for doc in read.documents for p in doc.problems]
@@ -176,11 +182,12 @@ def _inventory(entries: Iterable[_Entry]) -> Inventory:
     return Inventory(nodes=nodes, namespaces=namespaces)
 
 
-def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
+def _assemble(entries: Sequence[_Entry], inventory: Inventory, datastore: str) -> Loaded:
     tiers: dict[str, Tier] = {tier.name: tier for tier in BUILTIN_TIERS}
     builtin = dict(tiers)
     policies: list[tuple[Policy, Document]] = []
     user_profiles: dict[str, Profile] = {}
+    profile_docs: dict[str, tuple[Profile, Document]] = {}
     accounts: list[ServiceAccountRecord] = []
     workloads: list[tuple[WorkloadRecord, Document]] = []
     hosts: list[tuple[Endpoint, Document]] = []
@@ -205,6 +212,7 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
                 policies.append((output, doc))
             elif isinstance(output, Profile):
                 user_profiles[output.name] = output
+                profile_docs[output.name] = (output, doc)
             elif isinstance(output, ServiceAccountRecord):
                 accounts.append(output)
             elif isinstance(output, WorkloadRecord):
@@ -225,6 +233,9 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory) -> Loaded:
     for policy, doc in policies:
         if policy.tier not in tiers:
             doc.problem(("spec", "tier"), f"tier {policy.tier!r} does not exist")
+
+    if datastore == KUBERNETES:  # generated profiles cannot be written
+        check_profile_names(profile_docs, generated_sources(entries))
 
     # The profiles there will be: generated for namespaces and service accounts (and the
     # service accounts pods name), and what the manifests define.

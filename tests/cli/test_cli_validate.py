@@ -108,3 +108,14 @@ def test_max_input_size_must_be_a_size(run: Run, size: str) -> None:
     result = run(["validate", "-f", "-", "--max-input-size", size], input=NAMESPACE)
     assert result.exit_code == 2
     assert "is not a size" in result.stderr
+
+
+def test_datastore(run: Run) -> None:
+    text = NAMESPACE + "---\napiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: kns.prod}\nspec: {}\n"
+    result = run(["validate", "-f", "-"], input=text)
+    assert result.exit_code == 3
+    assert "Profile kns.prod would replace the profile Calico generates from Namespace prod" in result.stderr
+    assert "load with --datastore etcd" in result.stderr and "datastore='etcd'" not in result.stderr
+    assert run(["validate", "-f", "-", "--datastore", "kubernetes"], input=text).exit_code == 3
+    assert run(["validate", "-f", "-", "--datastore", "etcd"], input=text).exit_code == 0
+    assert run(["validate", "-f", "-", "--datastore", "consul"], input=text).exit_code == 2

@@ -119,9 +119,12 @@ def test_builtin_default_allow_profile() -> None:
     assert (profile.ingress, profile.egress, dict(profile.labels_to_apply)) == ((allow,), (allow,), {})
 
 
-def test_profile_document_replaces_synthesized_one() -> None:
-    ps = load(
-        """\
+def test_profile_document_replaces_synthesized_one_with_the_etcd_datastore() -> None:
+    # With the Kubernetes datastore (the default) such a document is an error:
+    # tests/loader/test_generated_profiles.py.
+    ps = netpolicy.loads(
+        textwrap.dedent(
+            """\
         apiVersion: v1
         kind: Namespace
         metadata: {name: x, labels: {team: a}}
@@ -137,7 +140,9 @@ def test_profile_document_replaces_synthesized_one() -> None:
         kind: Pod
         metadata: {name: p, namespace: x}
         status: {podIP: 10.0.0.1}
-        """
+            """
+        ),
+        datastore="etcd",
     )
     assert dict(ps.profiles["kns.x"].labels_to_apply) == {"pcns.team": "b"}
     assert (ps.endpoints[0].effective_labels or {})["pcns.team"] == "b"
