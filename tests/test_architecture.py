@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("netpolicy._fastmatch", "netpolicy._fastmatch_py", "netpolicy._fastmatch_keys_py", "netpolicy._fastmatch_single_py",
      "netpolicy._matcher"),
     ("netpolicy.engine",),
-    ("netpolicy.matrix",),
+    ("netpolicy.matrix", "netpolicy.analysis"),
     ("netpolicy.policyset",),
     ("netpolicy", "netpolicy.testing", "netpolicy.cli", "netpolicy.__main__", "netpolicy.flowlogs", "netpolicy.dask"),
 )

@@ -1,0 +1,279 @@
+"""Which ports are open between whom: :func:`connections`.
+
+For every ordered pair of parties (endpoints, workloads, external CIDR blocks) the exact
+set of packets the policies allow, per protocol as destination port ranges or ICMP types
+and codes (and source ports where a rule tests them), each with the egress and ingress
+decisions that allow it. It is read off the compiled tables (:class:`~.reach.Reach`),
+never by trying ports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+
+import attrs
+
+from ..compile.keys import KEY_BITS
+from ..errors import PolicyError
+from ..flow import protocol_number
+from ..model import PROTOCOL_NAMES, Endpoint
+from ..verdict import Decision
+from .keyspace import ICMP, PORTED, Ports, ports_of, ports_text, range_text
+from .parties import Member, Party, external_party, group_endpoints
+from .reach import Reach
+from .tables import KeyGrant
+
+if TYPE_CHECKING:
+    from ..resolve import Snapshot
+
+__all__ = ["Grant", "Connection", "Connections", "connections", "summary_text", "grants_of"]
+
+_LOW = (1 << KEY_BITS) - 1
+_ORDER = {6: 0, 17: 1, 132: 2, 136: 3, 1: 4, 58: 5}  # named protocols first, in this order
+
+
+@attrs.frozen
+class Grant:
+    """Packets of one protocol that one pair of decisions allows: ``ports`` (see
+    :class:`~netpolicy.analysis.keyspace.Ports`), the source's ``egress`` decision and
+    the destination's ``ingress`` decision (None for a side that is not policed: an
+    external address, or an endpoint reaching itself). The decisions name no endpoint."""
+
+    ports: Ports
+    egress: Decision | None
+    ingress: Decision | None
+
+
+def grants_of(key_grants: Iterable[KeyGrant]) -> tuple[Grant, ...]:
+    """Key-space grants as grants per protocol."""
+    found = []
+    for grant in key_grants:
+        source = None if grant.source is None else tuple((lo & _LOW, (hi - 1) & _LOW) for lo, hi in grant.source)
+        for protocol, ranges in ports_of(list(grant.keys)).items():
+            found.append(Grant(Ports(protocol, ranges, source), grant.egress, grant.ingress))
+    found.sort(key=lambda g: (_ORDER.get(g.ports.protocol, 6), g.ports))
+    return tuple(found)
+
+
+def _merge(ports: Iterable[Ports]) -> list[Ports]:
+    """Ports of one protocol and source ports merged."""
+    by: dict[tuple[int, tuple[tuple[int, int], ...] | None], list[tuple[int, int]]] = {}
+    for p in ports:
+        by.setdefault((p.protocol, p.source_ports), []).extend(p.ranges)
+    merged = []
+    for (protocol, source), ranges in by.items():
+        out: list[tuple[int, int]] = []
+        for a, b in sorted(ranges):
+            if out and a <= out[-1][1] + 1:
+                out[-1] = (out[-1][0], max(out[-1][1], b))
+            else:
+                out.append((a, b))
+        merged.append(Ports(protocol, tuple(out), source))
+    merged.sort(key=lambda p: (_ORDER.get(p.protocol, 6), p))
+    return merged
+
+
+def summary_text(ports: Iterable[Ports], families: frozenset[int] = frozenset({4, 6})) -> str:
+    """``TCP 443,8080-8090; UDP 53``; ``all traffic`` when every packet that may go over
+    the IP ``families`` is allowed (ICMP needs IPv4, ICMPv6 IPv6);
+    protocols other than TCP, UDP, SCTP, UDPLite, ICMP and ICMPv6 as ``proto 2-5,7``, or
+    ``all other protocols``; ``nothing`` when none is."""
+    merged = _merge(ports)
+    if not merged:
+        return "nothing"
+    whole = {p.protocol for p in merged if p.everything}
+    impossible = ({1} if 4 not in families else set()) | ({58} if 6 not in families else set())
+    if len(whole | impossible) == 255:
+        return "all traffic"
+    parts = [ports_text(p) for p in merged if p.protocol in _ORDER or not p.everything]
+    others = sorted(p for p in whole if p not in _ORDER)
+    if len(others) == 255 - len(_ORDER):
+        parts.append("all other protocols")
+    elif others:
+        runs: list[tuple[int, int]] = []
+        for p in others:
+            if runs and p == runs[-1][1] + 1:
+                runs[-1] = (runs[-1][0], p)
+            else:
+                runs.append((p, p))
+        parts.append("proto " + ",".join(range_text(0, a, b) for a, b in runs))
+    return "; ".join(parts)
+
+
+@attrs.frozen
+class Connection:
+    """What ``src`` may send to ``dst``: ``grants``, each protocol's allowed packets with
+    the decisions allowing them. ``families`` are the IP families packets between them
+    may use."""
+
+    src: Party
+    dst: Party
+    grants: tuple[Grant, ...]
+    families: frozenset[int] = frozenset({4, 6})
+
+    @property
+    def ports(self) -> tuple[Ports, ...]:
+        """The allowed packets per protocol (and source ports), whatever decided."""
+        return tuple(_merge(g.ports for g in self.grants))
+
+    @property
+    def text(self) -> str:
+        """The allowed packets in words (see :func:`summary_text`)."""
+        return summary_text((g.ports for g in self.grants), self.families)
+
+    def allows(
+        self, protocol: str | int, port: int | None = None, icmp_type: int | None = None,
+        icmp_code: int | None = None, src_port: int | None = None,
+    ) -> bool:
+        """Whether one packet is allowed: ``port`` for TCP, UDP, SCTP and UDPLite,
+        ``icmp_type`` and ``icmp_code`` for ICMP and ICMPv6, nothing else for other
+        protocols. ``src_port`` None asks whether every source port is allowed."""
+        number = protocol_number(protocol)
+        if number in PORTED:
+            if port is None:
+                raise PolicyError(f"{PROTOCOL_NAMES[number]} needs a port")
+            value = port
+        elif number in ICMP:
+            if icmp_type is None or icmp_code is None:
+                raise PolicyError(f"{PROTOCOL_NAMES[number]} needs icmp_type and icmp_code")
+            value = icmp_type * 256 + icmp_code
+        else:
+            value = 0
+        for grant in self.grants:
+            p = grant.ports
+            if p.protocol != number or not any(a <= value <= b for a, b in p.ranges):
+                continue
+            if p.source_ports is None:
+                return True
+            if src_port is not None and any(a <= src_port <= b for a, b in p.source_ports):
+                return True
+        return False
+
+    def __str__(self) -> str:
+        return f"{self.src} => {self.dst} : {self.text}"
+
+
+class Connections(Sequence[Connection]):
+    """The connections :func:`connections` found, in order: by source, then destination,
+    external addresses last. ``focus`` is the party asked about, if any; ``parties`` are
+    the endpoints and workloads considered."""
+
+    def __init__(self, items: Sequence[Connection], parties: Sequence[Party], focus: Party | None) -> None:
+        self._items = tuple(items)
+        self.parties = tuple(parties)
+        self.focus = focus
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int) -> Connection:  # type: ignore[override]
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[Connection]:
+        return iter(self._items)
+
+    def between(self, src: str, dst: str) -> Connection | None:
+        """The connection from the party named ``src`` to the one named ``dst``."""
+        for item in self._items:
+            if item.src.name == src and item.dst.name == dst:
+                return item
+        return None
+
+    @property
+    def ingress(self) -> tuple[Connection, ...]:
+        """The connections into the focus (all of them when there is no focus)."""
+        return tuple(c for c in self._items if self.focus is None or c.dst == self.focus)
+
+    @property
+    def egress(self) -> tuple[Connection, ...]:
+        """The connections out of the focus (all of them when there is no focus)."""
+        return tuple(c for c in self._items if self.focus is None or c.src == self.focus)
+
+
+def _focus(members: list[Member], name: str, ps: Snapshot) -> Member:
+    """The party ``name`` names: a workload's or an endpoint's name; one pod of a workload
+    is taken out of it."""
+    for member in members:
+        if member[0].name == name:
+            return member
+    try:
+        endpoint = ps.endpoint(name)
+    except (KeyError, PolicyError):
+        endpoint = None
+    for n, (party, pods) in enumerate(members):
+        for pod in pods:
+            if pod is endpoint or pod.key == name:
+                single = Party(pod.key, "endpoint", pod.namespace, (pod.key,))
+                rest = tuple(p for p in pods if p is not pod)
+                members[n] = (attrs.evolve(party, endpoints=tuple(p.key for p in rest)), rest)
+                members.append((single, (pod,)))
+                return members[-1]
+    raise PolicyError(f"no endpoint or workload {name!r} in the policy set")
+
+
+def connections(
+    ps: Snapshot, namespaces: Iterable[str] | None = None, *, focus: str | None = None,
+    external: bool = True, workloads: bool = True,
+) -> Connections:
+    """Every allowed connection between the endpoints of ``ps`` (pods, workloads, host
+    endpoints), and between them and external addresses: for each
+    ordered pair, the allowed protocols, destination port ranges and ICMP types and
+    codes, with the decisions that allow them. Exact: computed on the compiled tables,
+    and by the reference evaluator, one flow per class, where the tables leave flows to
+    it.
+
+    ``namespaces``: only pairs with an endpoint in one of them. ``focus``: only the
+    connections into and out of one endpoint or workload (its key, or
+    ``namespace/name[Kind]``). ``external``: include external addresses, as the CIDR
+    blocks that get the same answer (``0.0.0.0/0 except 10.0.0.0/8``; endpoints' own
+    addresses in a block are not external: their connections are listed as theirs).
+    ``workloads``: the pods of one controller that are decided alike are one party.
+    An endpoint's flows are those of its first address of each IP family, as for a flow
+    between two named endpoints; an endpoint reaching itself is not listed."""
+    reach = Reach(ps)
+    chosen = [e for e in ps.endpoints if e.name]
+    members = group_endpoints(chosen, lambda e: reach.place(e).signature, collapse=workloads)
+    target = _focus(members, focus, ps) if focus is not None else None
+    wanted = set(namespaces) if namespaces is not None else None
+
+    def in_scope(member: Member) -> bool:
+        if target is not None:
+            return member is target
+        return wanted is None or member[0].namespace in wanted
+
+    found: list[tuple[tuple[bool, str, bool, str], Connection]] = []
+    converted: dict[int, tuple[tuple[KeyGrant, ...], tuple[Grant, ...]]] = {}
+
+    def families(*pods: Endpoint) -> frozenset[int]:
+        found = frozenset({4, 6})
+        for pod in pods:
+            have = reach.place(pod).families
+            found &= have or found  # an endpoint without an address takes any family
+        return found
+
+    def add(src: Party, dst: Party, key_grants: tuple[KeyGrant, ...], shared: frozenset[int]) -> None:
+        if not key_grants:
+            return
+        known = converted.get(id(key_grants))
+        if known is None:
+            known = converted[id(key_grants)] = (key_grants, grants_of(key_grants))
+        order = (src.kind == "external", src.name, dst.kind == "external", dst.name)
+        found.append((order, Connection(src, dst, known[1], shared)))
+
+    for a in members:
+        a_in = in_scope(a)
+        for b in members:
+            if not (a_in or in_scope(b)) or not a[1] or not b[1]:
+                continue
+            if a is b:
+                if len(a[1]) > 1:  # between two pods of one workload
+                    add(a[0], a[0], reach.between(a[1][0], a[1][1]), families(a[1][0]))
+                continue
+            add(a[0], b[0], reach.between(a[1][0], b[1][0]), families(a[1][0], b[1][0]))
+        if external and a_in and a[1]:
+            for outbound in (True, False):
+                for family, key_grants, ranges in reach.external(a[1][0], outbound):
+                    outside = external_party(family, ranges)
+                    add(*((a[0], outside) if outbound else (outside, a[0])), key_grants, frozenset({family}))
+    found.sort(key=lambda item: item[0])
+    return Connections([c for _, c in found], [m[0] for m in members], target[0] if target else None)
