@@ -285,6 +285,9 @@ def matrix(
               help="A malformed record: fail, writing nothing, or skip it with a warning.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=65536, show_default=True,
               help="Records of a Calico log read and decided at a time: memory is bounded by it.")
+@click.option("--dask", "dask_address", metavar="SCHEDULER|local[:N]",
+              help="Decide a Parquet or CSV file's partitions on a Dask cluster: a scheduler's address, or local:N "
+              "for N local worker processes (pip install 'netpolicy[dask]').")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied or (Calico's logs) disagrees with the log.")
 @strict_option()
 def replay(
@@ -297,6 +300,7 @@ def replay(
     summary_format: str,
     on_error: str,
     batch_size: int,
+    dask_address: str | None,
     exit_code: bool,
     strict: bool,
 ) -> None:
@@ -312,12 +316,19 @@ def replay(
     Examples:
       netpolicy replay -f examples/staging --flows examples/flows.csv
       netpolicy replay -f manifests/ --flows flows.ndjson --input-format goldmane --summary-format json
+      netpolicy replay -f manifests/ --flows flows.parquet --dask local:2
     """
     name = getattr(flows_file, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else str(name)
     if name == "<stdin>" and "-" in filenames:
         raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
+    if dask_address is not None and (name == "<stdin>" or input_format in _flowlogs.CALICO_FORMATS):
+        raise click.UsageError("--dask reads a Parquet or CSV file (--flows PATH), not standard input or a Calico log")
     policy_set = load_policy_set(filenames, strict=strict)
+    if dask_address is not None:
+        _flowlogs.run_dask(policy_set, name, input_format, dask_address, output=output, summary_format=summary_format,
+                           summary_file=summary_file, exit_code=exit_code)
+        return
     if input_format in _flowlogs.CALICO_FORMATS:
         _flowlogs.run(policy_set, flows_file, name, input_format, output=output, on_error=on_error,
                       summary_format=summary_format, summary_file=summary_file, exit_code=exit_code,
