@@ -12,11 +12,12 @@ from typing import Any, Iterable, Mapping, Sequence
 import attrs
 
 from ..errors import PolicyError, Problem, ValidationError
-from ..model import Endpoint, NetworkSet, Origin, Policy, Profile, ServiceBackends, Tier
+from ..model import Endpoint, NetworkSet, Policy, Profile, ServiceBackends, Tier
 from ._envelope import UnknownKind, read_envelope
 from ._fields import Document
 from ._generated import KUBERNETES, check_datastore, check_profile_names, generated_sources
 from ._documents import Read
+from ._endpoints import check_addresses, governing_hosts, own, place_of
 from .records import (
     BUILTIN_TIERS,
     DEFAULT_ALLOW_PROFILE,
@@ -58,16 +59,6 @@ class Loaded:
     warnings: tuple[str, ...]
     kube_services: tuple[ServiceRecord, ...] = ()
     calico_version: CalicoVersion = NEWEST
-
-
-def _place(doc: Document) -> str:
-    origin = doc.origin or Origin(file=doc.file, document=doc.index)
-    text = origin.file or "<input>"
-    if origin.line is not None:
-        text += f":{origin.line}"
-    if origin.document is not None:
-        text += f" (document {origin.document})"
-    return text
 
 
 def _convert(doc: Document, registration: Registration, meta: Meta, inventory: Inventory) -> list[object]:
@@ -115,11 +106,11 @@ def build(
                 found = read_envelope(doc, table)
             except UnknownKind as error:
                 if not refused(error.api_version, error.kind, known):
-                    ignored.add(error.api_version, error.kind, _place(doc))
+                    ignored.add(error.api_version, error.kind, place_of(doc))
                 elif strict:
                     doc.problem(("kind",), f"{error}; {SKIP_UNKNOWN_KINDS}")
                 else:
-                    skipped.append(f"{_place(doc)}: {error}; skipped")
+                    skipped.append(f"{place_of(doc)}: {error}; skipped")
                 continue
             except Exception as error:  # never a traceback for bad input
                 doc.problem((), f"could not read this object ({type(error).__name__}: {error})")
@@ -131,7 +122,7 @@ def build(
             first = seen.get(key)
             if first is not None:
                 what = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
-                doc.problem(("metadata", "name"), f"duplicate {meta.kind} {what}: already defined at {_place(first)}")
+                doc.problem(("metadata", "name"), f"duplicate {meta.kind} {what}: already defined at {place_of(first)}")
                 continue
             seen[key] = doc
             entry = _Entry(doc, registration, meta)
@@ -262,13 +253,14 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, datastore: str) -
         _check_profiles(doc, chain, known, explicit=not record.from_pod)
         object.__setattr__(endpoint, "profiles", chain)  # made by this load, not shared yet
         kept.append(record)
-        endpoints.append(_own(endpoint, doc, owners))
+        endpoints.append(own(endpoint, doc, owners))
+    hosts = governing_hosts(hosts)  # of several for one interface, the one Calico binds to it
     for endpoint, doc in hosts:
         chain = tuple(endpoint.profiles or ())
         _check_profiles(doc, chain, known, explicit=True)
         object.__setattr__(endpoint, "profiles", chain)
-        endpoints.append(_own(endpoint, doc, owners))
-    _check_addresses(endpoints, owners)
+        endpoints.append(own(endpoint, doc, owners))
+    check_addresses(endpoints, owners)
 
     return Loaded(
         tiers=tuple(tiers.values()),
@@ -291,28 +283,3 @@ def _check_profiles(doc: Document, chain: Sequence[str], known: set[str], *, exp
     for index, name in enumerate(chain):
         if name not in known:
             doc.warn(("spec", "profiles", index), f"profile {name!r} is not defined; it lends no labels and no rules")
-
-
-def _own(endpoint: Endpoint, doc: Document, owners: dict[str, Document]) -> Endpoint:
-    key = endpoint.key
-    first = owners.get(key)
-    if first is not None:
-        doc.problem(("metadata", "name"), f"endpoint {key} is already defined at {_place(first)}")
-    else:
-        owners[key] = doc
-    return endpoint
-
-
-def _check_addresses(endpoints: Sequence[Endpoint], owners: dict[str, Document]) -> None:
-    """An IP address belongs to one endpoint at most."""
-    seen: dict[Any, Endpoint] = {}
-    for endpoint in endpoints:
-        for address in endpoint.ips:
-            other = seen.get(address)
-            if other is None:
-                seen[address] = endpoint
-            elif other is not endpoint:
-                doc = owners.get(endpoint.key)
-                first = owners.get(other.key)
-                if doc is not None and first is not None:
-                    doc.problem((), f"IP address {address} is also used by {other} at {_place(first)}")

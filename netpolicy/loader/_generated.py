@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Protocol
 
-from ..model import Origin
+from ._endpoints import place
 from ._fields import Document
 from .records import (
     DEFAULT_ALLOW_PROFILE,
@@ -57,17 +57,6 @@ def check_datastore(datastore: Any) -> str:
     return str(datastore)
 
 
-def _place(origin: Origin | None) -> str:
-    if origin is None:
-        return "<input>"
-    text = origin.file or "<input>"
-    if origin.line is not None:
-        text += f":{origin.line}"
-    if origin.document is not None:
-        text += f" (document {origin.document})"
-    return text
-
-
 def generated_sources(entries: Iterable[_Entry]) -> dict[str, str]:
     """Every profile Calico generates for the loaded objects, by name, with what it is
     generated from (for messages)."""
@@ -77,13 +66,13 @@ def generated_sources(entries: Iterable[_Entry]) -> dict[str, str]:
     for entry in entries:
         meta = entry.meta
         if entry.registration.inventory and meta.namespace is not None and meta.namespace not in used:
-            used[meta.namespace] = f"{meta.kind} {meta.namespace}/{meta.name} at {_place(meta.origin)}"
+            used[meta.namespace] = f"{meta.kind} {meta.namespace}/{meta.name} at {place(meta.origin)}"
         for output in entry.outputs:
             if isinstance(output, NamespaceRecord):
-                sources[namespace_profile_name(output.name)] = f"Namespace {output.name} at {_place(output.origin)}"
+                sources[namespace_profile_name(output.name)] = f"Namespace {output.name} at {place(output.origin)}"
             elif isinstance(output, ServiceAccountRecord):
                 name = service_account_profile_name(output.namespace, output.name)
-                sources[name] = f"ServiceAccount {output.namespace}/{output.name} at {_place(output.origin)}"
+                sources[name] = f"ServiceAccount {output.namespace}/{output.name} at {place(output.origin)}"
             elif isinstance(output, WorkloadRecord) and output.from_pod:
                 endpoint = output.endpoint
                 if endpoint.namespace and endpoint.service_account:
@@ -91,7 +80,7 @@ def generated_sources(entries: Iterable[_Entry]) -> dict[str, str]:
                     from_pods.setdefault(
                         name,
                         f"service account {endpoint.namespace}/{endpoint.service_account} of {meta.kind} "
-                        f"{endpoint.namespace}/{meta.name} at {_place(meta.origin)}",
+                        f"{endpoint.namespace}/{meta.name} at {place(meta.origin)}",
                     )
     for namespace, first in used.items():
         sources.setdefault(namespace_profile_name(namespace), f"namespace {namespace} of {first}")
