@@ -13,7 +13,7 @@ from ..errors import Problem
 from ..model import Origin
 from ._fields import Document, Path
 
-__all__ = ["Read", "Locating", "Mark", "problem_at", "child_node", "is_list", "documents"]
+__all__ = ["Read", "Locating", "Mark", "problem_at", "child_node", "path_to_node", "is_list", "documents"]
 
 
 class Locating(Protocol):
@@ -74,6 +74,30 @@ def child_node(node: Any, part: Any) -> Any:
             if isinstance(key, yaml.ScalarNode) and key.value == part:
                 found = value
         return found
+    return None
+
+
+def path_to_node(root: Any, target: Any) -> Path | None:
+    """The field path from the composed node ``root`` to the node ``target`` (a mapping
+    key's node gives the path of that key), or None. Iterative: only called for a
+    problem, on a document whose depth is already bounded."""
+    stack: list[tuple[Any, Path]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, path + (index,)) for index, child in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                part = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if key is target:
+                    return path + (part,)
+                stack.append((value, path + (part,)))
     return None
 
 

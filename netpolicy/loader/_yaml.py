@@ -18,10 +18,10 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from ._bounds import MAX_DEPTH, AliasBomb, check_expansion, has_anchor, may_be_deep, node_children
-from ._documents import Mark, Read, child_node, documents, problem_at
+from ._documents import Mark, Read, child_node, documents, path_to_node, problem_at
 from ._fields import Document, Path, format_path
 
-__all__ = ["read_yaml", "Locator", "path_to_node"]
+__all__ = ["read_yaml", "Locator"]
 
 try:  # PyYAML built with libyaml
     from yaml import CSafeLoader as _SafeBase
@@ -290,30 +290,6 @@ class Locator:
         if node is None:
             return None
         return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def path_to_node(root: Any, target: Any) -> Path | None:
-    """The field path from the composed node ``root`` to the node ``target`` (a mapping
-    key's node gives the path of that key), or None. Iterative: only called for a
-    problem, on a document whose depth is already bounded."""
-    stack: list[tuple[Any, Path]] = [(root, ())]
-    seen: set[int] = set()
-    while stack:
-        node, path = stack.pop()
-        if node is target:
-            return path
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend((child, path + (index,)) for index, child in reversed(list(enumerate(node.value))))
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in reversed(node.value):
-                part = key.value if isinstance(key, yaml.ScalarNode) else "?"
-                if key is target:
-                    return path + (part,)
-                stack.append((value, path + (part,)))
-    return None
 
 
 # -- reading ---------------------------------------------------------------------------
