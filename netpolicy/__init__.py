@@ -24,6 +24,7 @@ Load Kubernetes and Calico policy manifests with the workloads they act on, then
 
 from ._version import __version__
 from ._matcher import IMPLEMENTATION
+from .analysis import Connection, Connections, connections
 from .errors import PolicyError, Problem, SelectorSyntaxError, ValidationError
 from .flow import Flow
 from .policyset import PolicySet, from_objects, load, loads
@@ -35,6 +36,8 @@ __all__ = [
     "__version__",
     "IMPLEMENTATION",
     "Action",
+    "Connection",
+    "Connections",
     "Decision",
     "Direction",
     "Endpoint",
@@ -50,6 +53,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "Verdicts",
+    "connections",
     "from_objects",
     "load",
     "loads",

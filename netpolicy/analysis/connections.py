@@ -17,9 +17,10 @@ from ..compile.keys import KEY_BITS
 from ..errors import PolicyError
 from ..flow import protocol_number
 from ..model import PROTOCOL_NAMES, Endpoint
+from ..resolve.names import KIND_NAMES, resolve_name
 from ..verdict import Decision
 from .keyspace import ICMP, PORTED, Ports, ports_of, ports_text, range_text
-from .parties import Member, Party, external_party, group_endpoints
+from .parties import Member, Party, external_party, group_endpoints, owning_workloads
 from .reach import Reach
 from .tables import KeyGrant
 
@@ -155,13 +156,14 @@ class Connection:
 
 class Connections(Sequence[Connection]):
     """The connections :func:`connections` found, in order: by source, then destination,
-    external addresses last. ``focus`` is the party asked about, if any; ``parties`` are
+    external addresses last. ``focus`` holds the parties asked about (empty without a
+    focus: a workload whose pods are decided differently is several); ``parties`` are
     the endpoints and workloads considered."""
 
-    def __init__(self, items: Sequence[Connection], parties: Sequence[Party], focus: Party | None) -> None:
+    def __init__(self, items: Sequence[Connection], parties: Sequence[Party], focus: Sequence[Party] = ()) -> None:
         self._items = tuple(items)
         self.parties = tuple(parties)
-        self.focus = focus
+        self.focus = tuple(focus)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -182,33 +184,54 @@ class Connections(Sequence[Connection]):
     @property
     def ingress(self) -> tuple[Connection, ...]:
         """The connections into the focus (all of them when there is no focus)."""
-        return tuple(c for c in self._items if self.focus is None or c.dst == self.focus)
+        return tuple(c for c in self._items if not self.focus or c.dst in self.focus)
 
     @property
     def egress(self) -> tuple[Connection, ...]:
         """The connections out of the focus (all of them when there is no focus)."""
-        return tuple(c for c in self._items if self.focus is None or c.src == self.focus)
+        return tuple(c for c in self._items if not self.focus or c.src in self.focus)
 
 
-def _focus(members: list[Member], name: str, ps: Snapshot) -> Member:
-    """The party ``name`` names: a workload's or an endpoint's name; one pod of a workload
-    is taken out of it."""
-    for member in members:
-        if member[0].name == name:
-            return member
-    try:
-        endpoint = ps.endpoint(name)
-    except (KeyError, PolicyError):
-        endpoint = None
-    for n, (party, pods) in enumerate(members):
-        for pod in pods:
-            if pod is endpoint or pod.key == name:
-                single = Party(pod.key, "endpoint", pod.namespace, (pod.key,))
-                rest = tuple(p for p in pods if p is not pod)
-                members[n] = (attrs.evolve(party, endpoints=tuple(p.key for p in rest)), rest)
-                members.append((single, (pod,)))
-                return members[-1]
-    raise PolicyError(f"no endpoint or workload {name!r} in the policy set")
+def _workload_labels(name: str) -> list[str]:
+    """The ``namespace/name[Kind]`` a kubectl name ``[namespace/]kind/name`` may mean
+    (``*`` for any namespace)."""
+    parts = name.split("/")
+    kind = KIND_NAMES.get(parts[-2].lower()) if len(parts) in (2, 3) else None
+    if kind is None:
+        return []
+    return [f"{parts[0] if len(parts) == 3 else '*'}/{parts[-1]}[{kind}]"]
+
+
+def _focus(members: list[Member], name: str, ps: Snapshot) -> list[Member]:
+    """The parties ``name`` names: a party's name, or what :func:`resolve_name` finds
+    (an endpoint, a workload's pods; one pod of a workload party is taken out of it)."""
+    labels = {name, *_workload_labels(name)}
+    named = [
+        member for member in members
+        if member[0].name in labels or f"*/{member[0].name.partition('/')[2]}" in labels
+    ]
+    if len(named) == 1:
+        return named
+    target = resolve_name(ps, name)
+    if target.service is not None:
+        raise PolicyError(f"{name!r} is the Service {target.name}: focus on the workload behind it")
+    wanted = {id(e) for e in target.endpoints}
+    if not wanted:
+        raise PolicyError(f"{name!r} ({target.name}) has no endpoint in the policy set")
+    found: list[Member] = []
+    for n, (party, pods) in enumerate(list(members)):
+        inside = [p for p in pods if id(p) in wanted]
+        if not inside:
+            continue
+        if len(inside) == len(pods):
+            found.append(members[n])
+            continue
+        rest = tuple(p for p in pods if id(p) not in wanted)
+        members[n] = (attrs.evolve(party, endpoints=tuple(p.key for p in rest)), rest)
+        for pod in inside:
+            members.append((Party(pod.key, "endpoint", pod.namespace, (pod.key,)), (pod,)))
+            found.append(members[-1])
+    return found
 
 
 def connections(
@@ -223,8 +246,9 @@ def connections(
     it.
 
     ``namespaces``: only pairs with an endpoint in one of them. ``focus``: only the
-    connections into and out of one endpoint or workload (its key, or
-    ``namespace/name[Kind]``). ``external``: include external addresses, as the CIDR
+    connections into and out of one endpoint or workload, named as a flow side names it
+    (``namespace/pod``, ``namespace/name[Kind]``, kubectl's ``[namespace/]kind/name``).
+    ``external``: include external addresses, as the CIDR
     blocks that get the same answer (``0.0.0.0/0 except 10.0.0.0/8``; endpoints' own
     addresses in a block are not external: their connections are listed as theirs).
     ``workloads``: the pods of one controller that are decided alike are one party.
@@ -232,13 +256,14 @@ def connections(
     between two named endpoints; an endpoint reaching itself is not listed."""
     reach = Reach(ps)
     chosen = [e for e in ps.endpoints if e.name]
-    members = group_endpoints(chosen, lambda e: reach.place(e).signature, collapse=workloads)
-    target = _focus(members, focus, ps) if focus is not None else None
+    owners = owning_workloads(ps.names.owners.members)
+    members = group_endpoints(chosen, lambda e: reach.place(e).signature, collapse=workloads, owners=owners)
+    targets = {id(m) for m in _focus(members, focus, ps)} if focus is not None else None
     wanted = set(namespaces) if namespaces is not None else None
 
     def in_scope(member: Member) -> bool:
-        if target is not None:
-            return member is target
+        if targets is not None:
+            return id(member) in targets
         return wanted is None or member[0].namespace in wanted
 
     found: list[tuple[tuple[bool, str, bool, str], Connection]] = []
@@ -276,4 +301,5 @@ def connections(
                     outside = external_party(family, ranges)
                     add(*((a[0], outside) if outbound else (outside, a[0])), key_grants, frozenset({family}))
     found.sort(key=lambda item: item[0])
-    return Connections([c for _, c in found], [m[0] for m in members], target[0] if target else None)
+    focused = tuple(m[0] for m in members if targets is not None and id(m) in targets)
+    return Connections([c for _, c in found], [m[0] for m in members], focused)

@@ -21,6 +21,7 @@ from ..policyset import PolicySet
 from ..verdict import Verdict
 from . import _flowlogs, _html, _matrix, _replay
 from ._about import COMPLETE_VAR, completion, version, version_option
+from ._connections import connections
 from ._common import (
     EXIT_CHECK_FAILED,
     InvalidInput,
@@ -62,6 +63,7 @@ def cli() -> None:
 
 cli.add_command(version)
 cli.add_command(completion)
+cli.add_command(connections)
 
 
 #: Jobs smaller than this (flows) show no progress bar.

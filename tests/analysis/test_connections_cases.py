@@ -171,6 +171,17 @@ def test_the_pods_of_a_workload_are_one_party() -> None:
     assert link.src.kind == "workload" and link.src.endpoints == ("a/web-5d8f-aaaaa", "a/web-5d8f-bbbbb")
     inside = found.between("a/web[Deployment]", "a/web[Deployment]")  # between its two pods
     assert inside is not None and inside.text == "all traffic"
+    for name in ("a/deploy/web", "deployment/web", "a/web[Deployment]"):
+        focused = connections(WORKLOAD, focus=name)
+        assert [p.name for p in focused.focus] == ["a/web[Deployment]"], name
+        assert [str(c) for c in focused.egress] == [
+            "a/web[Deployment] => a/web[Deployment] : all traffic",
+            "a/web[Deployment] => b/db : TCP 5432",
+            "a/web[Deployment] => 0.0.0.0/0 : all traffic",
+        ]
+    one = connections(WORKLOAD, focus="a/web-5d8f-aaaaa")  # one pod of it: taken out of the workload
+    assert [p.name for p in one.focus] == ["a/web-5d8f-aaaaa"]
+    assert one.between("a/web-5d8f-aaaaa", "a/web[Deployment]") is not None
     apart = connections(WORKLOAD, workloads=False)
     assert apart.between("a/web-5d8f-aaaaa", "b/db") is not None
 
