@@ -190,7 +190,11 @@ def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: 
 @namespace_option("Only pods in this namespace (repeatable; default: every namespace).")
 @all_namespaces_option()
 @protocol_option()
-@click.option("--port", type=click.IntRange(1, 65535), help="Destination port (default: none given).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Destination port. Without it, each cell says on which ports (ICMP types and codes) the pair may connect.",
+)
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml", "csv", "html"]), default="table", show_default=True)
 @click.option(
     "--html-budget",
@@ -211,11 +215,12 @@ def matrix(
     html_budget: float,
     strict: bool,
 ) -> None:
-    """Which pods reach which, for one protocol and port.
+    """Which pods reach which, for one protocol and port (or on which ports).
 
-    JSON (and YAML) is a list of {"src", "dst", "protocol", "port", "allowed"} records; CSV
-    the same columns; HTML one self-contained page with a heatmap (hover a cell for the deciding
-    policy and rule of each side), one row per pod unless that page would exceed
+    JSON (and YAML) is a list of {"src", "dst", "protocol", "port", "allowed"} records, with
+    "ports" (the allowed ranges) when no --port is given; CSV the same columns; HTML one
+    self-contained page with a heatmap (hover a cell for the deciding policy and rule of each
+    side), one row per pod unless that page would exceed
     --html-budget: then one row per workload, or per namespace, as the page and stderr say.
 
     \b

@@ -186,3 +186,30 @@ def test_endpoints_decided_alike_share_their_answers(documents: list[dict[str, A
 @pytest.mark.parametrize("example", ["examples/staging"])
 def test_the_bundled_example(example: str) -> None:
     brute_force(netpolicy.load(example), external_limit=12)
+
+
+@EXAMPLES
+@given(nps.manifests(max_pods=4, max_policies=4, max_rules=3), st.sampled_from([6, 17, 1, 58, 47]))
+def test_the_port_grid_is_what_connections_give(documents: list[dict[str, Any]], protocol: int) -> None:
+    """The matrix without a port (one answer per pair of classes, spread to the pairs of
+    endpoints) gives each pair the ranges its connection lists."""
+    from netpolicy.analysis.grid import port_grid
+
+    ps = netpolicy.from_objects(documents)
+    pods = [e for e in ps.endpoints if e.name]
+    grid = port_grid(ps, pods, protocol)
+    found = connections(ps, workloads=False, external=False)
+    for i, a in enumerate(pods):
+        for j, b in enumerate(pods):
+            if i == j:
+                assert len(grid[i][j]) == 1  # every port
+                continue
+            link = found.between(a.key, b.key)
+            ranges = sorted(r for p in (link.ports if link else ()) if p.protocol == protocol for r in p.ranges)
+            merged: list[tuple[int, int]] = []
+            for lo, hi in ranges:
+                if merged and lo <= merged[-1][1] + 1:
+                    merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+                else:
+                    merged.append((lo, hi))
+            assert list(grid[i][j]) == merged, (a.key, b.key)

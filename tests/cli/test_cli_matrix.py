@@ -23,7 +23,7 @@ def library(staging: netpolicy.PolicySet, pods: list[str], protocol: str, port: 
     return {(s, d): staging.evaluate(Flow(src=s, dst=d, protocol=protocol, dst_port=port)) for s in pods for d in pods}
 
 
-@pytest.mark.parametrize(("protocol", "port"), [("TCP", 443), ("TCP", 27017), ("UDP", 53), ("TCP", None)])
+@pytest.mark.parametrize(("protocol", "port"), [("TCP", 443), ("TCP", 27017), ("UDP", 53)])
 def test_json_equals_library(run: Run, staging: netpolicy.PolicySet, protocol: str, port: int | None) -> None:
     args = ["matrix", "-f", S, "-p", protocol, "-o", "json"] + (["--port", str(port)] if port else [])
     result = run(args)
@@ -36,6 +36,51 @@ def test_json_equals_library(run: Run, staging: netpolicy.PolicySet, protocol: s
         assert record["protocol"] == protocol and record["port"] == port
         assert record["allowed"] is expected[(record["src"], record["dst"])].allowed
     assert {(r["src"], r["dst"]) for r in records} == set(expected)
+
+
+@pytest.mark.parametrize("protocol", ["TCP", "UDP", "ICMP", "SCTP", "proto:47"])
+def test_without_a_port_every_cell_gives_its_open_ports(run: Run, staging: netpolicy.PolicySet, protocol: str) -> None:
+    """Without --port a cell is allowed when some port is, and lists the ranges that
+    connections lists; evaluate agrees at each range's ends and just outside them."""
+    from netpolicy.analysis import connections
+    from netpolicy.analysis.keyspace import range_text
+
+    records = json.loads(run(["matrix", "-f", S, "-p", protocol, "-o", "json"]).stdout)
+    found = connections(staging, external=False)
+    number = 47 if protocol == "proto:47" else netpolicy.flow.protocol_number(protocol)
+    assert len(records) == 16
+    for record in records:
+        assert set(record) == {"src", "dst", "protocol", "port", "allowed", "ports"} and record["port"] is None
+        src, dst = record["src"], record["dst"]
+        if src == dst:  # an endpoint reaches itself on every port
+            assert record["allowed"] and len(record["ports"]) == 1
+            continue
+        link = found.between(src, dst)
+        ranges = sorted(r for p in (link.ports if link else ()) if p.protocol == number for r in p.ranges)
+        assert record["allowed"] is bool(ranges)
+        assert record["ports"] == [range_text(number, a, b) for a, b in ranges]
+        if number not in (6, 17, 132):
+            continue
+        inside = lambda port: any(a <= port <= b for a, b in ranges)  # noqa: E731
+        for a, b in ranges:
+            for port in (a, b, a - 1, b + 1):
+                if 1 <= port <= 65535:
+                    assert staging.evaluate(Flow(src, dst, protocol=number, dst_port=port)).allowed is inside(port)
+
+
+def test_without_a_port_the_table_counts_ranges(run: Run) -> None:
+    result = run(["matrix", "-f", S])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("TCP, any port: rows are sources, columns destinations")
+    assert lines[2].split()[2:] == ["✓", "✗", "✗", "1"]  # kube-dns reaches front-end on one range
+    assert lines[-3:] == ["  1 -> 4: 443", "  2 -> 3: 27017", "  4 -> 2: 443"]
+    csv_rows = list(csv.DictReader(io.StringIO(run(["matrix", "-f", S, "-p", "UDP", "-o", "csv"]).stdout)))
+    assert {(r["src"], r["dst"]): r["ports"] for r in csv_rows if r["allowed"] == "true" and r["src"] != r["dst"]} == {
+        ("staging/back-end", "kube-system/kube-dns"): "53",
+        ("staging/database", "kube-system/kube-dns"): "53",
+        ("staging/front-end", "kube-system/kube-dns"): "53",
+    }
 
 
 def test_golden_csv_and_json(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
