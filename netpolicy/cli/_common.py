@@ -18,6 +18,7 @@ from ..loader import DEFAULT_MAX_BYTES
 from ..loader.release import calico_version
 from ..model import PROTOCOL_NUMBERS
 from ..policyset import PolicySet, load, loads
+from ..resolve.addresses import parse_pod_cidr
 
 __all__ = [
     "EXIT_OK",
@@ -154,6 +155,8 @@ def _conversion_option(ctx: click.Context, param: click.Parameter, value: Any) -
             value = calico_version(value)
         elif param.name == "max_input_size" and value is not None:
             value = input_size(value)
+        elif param.name == "pod_cidr" and value is not None:
+            value = parse_pod_cidr(value)
     except ValueError as error:
         raise click.BadParameter(str(error), ctx, param) from error
     ctx.meta.setdefault(_CONVERSION, {})[param.name] = value
@@ -162,7 +165,7 @@ def _conversion_option(ctx: click.Context, param: click.Parameter, value: Any) -
 
 def strict_option() -> Callable[[F], F]:
     """The loading options: ``--strict/--no-strict``, and ``--calico-version``,
-    ``--calico-exact``, ``--max-input-size`` and ``--datastore``, which
+    ``--calico-exact``, ``--max-input-size``, ``--datastore`` and ``--pod-cidr``, which
     :func:`load_policy_set` reads from the command's context."""
     strict = click.option(
         "--strict/--no-strict",
@@ -202,8 +205,17 @@ def strict_option() -> Callable[[F], F]:
         "the name of one Calico generates (kns.*, ksa.*, projectcalico-default-allow); with etcd, it replaces it.",
     )
 
+    pods = click.option(
+        "--pod-cidr",
+        metavar="CIDR",
+        expose_value=False,
+        callback=_conversion_option,
+        help="The pods' CIDR, e.g. 10.244.0.0/16: workloads and other endpoints without an address in the manifests "
+        "get synthetic ones from it (default: a private range no rule mentions).",
+    )
+
     def decorate(func: F) -> F:
-        return strict(version(exact(size(datastore(func)))))
+        return strict(version(exact(size(datastore(pods(func))))))
 
     return decorate
 
@@ -274,15 +286,18 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
     version, exact = options.get("calico_version"), bool(options.get("calico_exact"))
     limit = options.get("max_input_size") or DEFAULT_MAX_BYTES
     datastore = options.get("datastore") or "kubernetes"
+    pod_cidr = options.get("pod_cidr")
     try:
         if paths == ["-"]:
             text = sys.stdin.read(limit + 1)  # one more than allowed: loads says it is too large
             policy_set = loads(
-                text, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore
+                text, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore,
+                pod_cidr=pod_cidr,
             )
         else:
             policy_set = load(
-                *paths, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore
+                *paths, strict=strict, calico_version=version, calico_exact=exact, max_bytes=limit, datastore=datastore,
+                pod_cidr=pod_cidr,
             )
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
@@ -294,11 +309,18 @@ def load_policy_set(filenames: Iterable[str], *, strict: bool = True) -> PolicyS
 # -- flows ----------------------------------------------------------------------------------
 
 
+_SIDE = (
+    "namespace/pod, pod (in -n), KIND/NAME as kubectl writes it (deploy/web, sts/db, svc/api...; in -n, else "
+    "looked for in every namespace), NAMESPACE/KIND/NAME, or an IP address."
+)
+
+
 def flow_options(func: F) -> F:
     """--src/--dst/-p/--port/--src-port/--icmp-type/--icmp-code."""
     options = [
-        click.option("--src", required=True, metavar="SIDE", help="Source: namespace/pod, pod (in -n), or an IP address."),
-        click.option("--dst", required=True, metavar="SIDE", help="Destination: namespace/pod, pod (in -n), or an IP."),
+        click.option("--src", required=True, metavar="SIDE", help=f"Source: {_SIDE}"),
+        click.option("--dst", required=True, metavar="SIDE", help=f"Destination: {_SIDE} A Service (svc/NAME) is "
+                     "each of its backends, after DNAT."),
         protocol_option(),
         click.option("--port", "dst_port", type=click.IntRange(1, 65535), help="Destination port."),
         click.option("--src-port", type=click.IntRange(1, 65535), help="Source port."),

@@ -14,13 +14,7 @@ from ..verdict import Verdict, Verdicts
 from ._common import InvalidInput, style
 from ._verdict import action_text, flow_data, verdict_data, verdict_table
 
-__all__ = ["SIDE_HELP", "qualify", "decide", "result_table", "result_data", "result_explain", "synthetic_note"]
-
-SIDE_HELP = (
-    "namespace/pod, pod (in -n), KIND/NAME as kubectl writes it (deploy/web, sts/db, svc/api...; in -n, "
-    "else looked for in every namespace), NAMESPACE/KIND/NAME, or an IP address."
-)
-
+__all__ = ["qualify", "decide", "result_table", "result_data", "result_explain", "synthetic_note"]
 
 def qualify(side: str, namespaces: Sequence[str]) -> str:
     """``KIND/NAME`` in the namespace ``-n`` gives, as kubectl reads it."""

@@ -120,10 +120,10 @@ def validate(filenames: tuple[str, ...], strict: bool) -> None:
 
 @cli.command()
 @filename_option()
-@namespace_option("Namespace of pods given by bare name (default: 'default').")
+@namespace_option("Namespace of pods given by bare name (default: 'default') and of KIND/NAME sides.")
 @flow_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
-@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied (to a Service: unless every backend allows).")
 @strict_option()
 def evaluate(
     filenames: tuple[str, ...],
@@ -162,9 +162,9 @@ def _named(flow: dict[str, Any], namespaces: tuple[str, ...]) -> dict[str, Any]:
 
 @cli.command()
 @filename_option()
-@namespace_option("Namespace of pods given by bare name (default: 'default').")
+@namespace_option("Namespace of pods given by bare name (default: 'default') and of KIND/NAME sides.")
 @flow_options
-@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied (to a Service: unless every backend allows).")
 @strict_option()
 def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: bool, strict: bool, **flow: Any) -> None:
     """The readable trace of one flow: every tier, policy and rule that decided.

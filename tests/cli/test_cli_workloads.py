@@ -69,6 +69,15 @@ def test_names_and_ports_that_are_not_there_exit_3(run: Run, side: str, message:
     assert message in result.stderr
 
 
+def test_pod_cidr_chooses_the_pool(run: Run) -> None:
+    args = ["evaluate", "-f", SHOP, "-n", "shop", "--src", "deploy/frontend", "--dst", "sts/db"]
+    result = run([*args, "--pod-cidr", "10.8.0.0/16"])
+    assert result.exit_code == 0
+    assert "synthetic addresses from 10.8.0.0/16 (the pod CIDR asked for" in result.stderr
+    bad = run([*args, "--pod-cidr", "nope"])
+    assert bad.exit_code == 2 and "pod_cidr 'nope' is not a CIDR" in bad.stderr
+
+
 HELM = """\
 ---
 # Source: app/templates/configmap.yaml
