@@ -18,6 +18,7 @@ import attrs
 
 from ..model import Action, Endpoint
 from ..policyset import PolicySet
+from ..resolve.index import index_of
 from ..verdict import Decision, Reason
 from .batch import LOGGED_ALLOW, LOGGED_DENY, LOGGED_PASS, REPORTER_DST, REPORTER_SRC
 from .decide import UNKNOWN, Outcome
@@ -72,15 +73,16 @@ class Checker:
         """Netpolicy's deciding hit for one side's decision, in Calico's terms."""
         if decision is None or endpoint is None:
             return None
-        key = (decision, endpoint, pending)
+        key = (decision.direction, decision.reason, decision.tier, decision.policy, decision.rule, decision.profile,
+               decision.action, endpoint, pending)
         if key not in self._hits:
             self._hits[key] = self._hit(decision, endpoint, pending)
         return self._hits[key]
 
     def _hit(self, decision: Decision, endpoint: Endpoint, pending: bool) -> Hit | None:
-        direction = decision.direction
-        policies = self.ps.policies_for(endpoint, direction, staged=pending)
-        tiers = list(dict.fromkeys(p.tier for p in policies))
+        groups = index_of(self.ps).applying(endpoint, decision.direction, pending)
+        tiers = [group.tier.name for group in groups]
+        policies = [policy for group in groups for policy in group.policies]
         action = decision.action.value.lower()
         if decision.reason == Reason.RULE and decision.policy is not None and decision.tier is not None:
             ref = decision.policy

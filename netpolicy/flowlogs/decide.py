@@ -18,7 +18,7 @@ from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
 from ..verdict import Decision, Verdict
-from .batch import LogBatch, SideValue
+from .batch import LogBatch, SideValue, unique_rows
 from .exact import Analyzer
 from .sides import Resolved, Resolver
 
@@ -90,11 +90,8 @@ def _keys(batch: LogBatch) -> tuple[np.ndarray, np.ndarray]:
     second = ((batch.protocol.astype(np.uint64) << np.uint64(56)) | (batch.dst_port.astype(np.uint64) << np.uint64(40))
               | (batch.src_port.astype(np.uint64) << np.uint64(24)) | ((batch.icmp_type.astype(np.int64) + 1).astype(np.uint64) << np.uint64(12))
               | (batch.icmp_code.astype(np.int64) + 1).astype(np.uint64))
-    if not n:
-        return np.zeros((0, 2), np.uint64), np.zeros(0, np.int64)
-    stacked = np.stack([first, second], axis=1)
-    distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return distinct, inverse.reshape(-1)
+    first_row, inverse = unique_rows([first, second])
+    return np.stack([first[first_row], second[first_row]], axis=1), inverse
 
 
 def _flow(src: Any, dst: Any, key: Sequence[int]) -> Flow:

@@ -30,7 +30,8 @@ import attrs
 
 from ..flow import Flow
 from ..loader.records import NAMESPACE_LABEL, ORCHESTRATOR_LABEL, default_profiles
-from ..model import Direction, EntityMatch, Endpoint, NamedPort, Policy, Rule
+from ..model import Direction, EntityMatch, Endpoint, NamedPort, Rule
+from ..resolve.index import index_of
 from ..policyset import PolicySet
 from ..verdict import Verdict
 from .sides import LABELLED, NETWORK, REPRESENTATIVE, Resolved
@@ -75,13 +76,20 @@ class Analyzer:
         self._facing: dict[tuple[Any, Direction], Facing] = {}
         self._synthetic: str | None = None
         self._all = (*ps.policies, *ps.staged_policies)
+        rules = [rule for p in self._all for d in Direction for rule in (p.rules(d) or ())]
+        rules += [rule for profile in ps.profiles.values() for d in Direction for rule in profile.rules(d)]
+        sides = [side for rule in rules for side in (rule.source, rule.destination)]
+        #: whether any rule tests addresses (nets, services, selectors of network sets), names ports
+        self._address_tests = bool(ps.network_sets) or any(s.nets or s.not_nets or s.services for s in sides)
+        self._named_ports = any(_named(s) for s in sides)
+        self._any_labelled = False  # set once a side built from logged labels is met
 
     # -- the rules facing a side ------------------------------------------------------------
 
     def _rules(self, endpoint: Endpoint, direction: Direction) -> Iterable[Rule]:
-        policies: Sequence[Policy] = self.ps.policies_for(endpoint, direction, staged=True)
-        for policy in policies:
-            yield from policy.rules(direction) or ()
+        for group in index_of(self.ps).applying(endpoint, direction, True):
+            for policy in group.policies:
+                yield from policy.rules(direction) or ()
         chain = endpoint.profiles if endpoint.profiles is not None else default_profiles(endpoint)
         for name in chain:
             profile = self.ps.profiles.get(name)
@@ -90,7 +98,7 @@ class Analyzer:
 
     def facing(self, endpoint: Endpoint | None, direction: Direction) -> Facing:
         """What ``endpoint``'s rules of ``direction`` test of their peer."""
-        if endpoint is None:
+        if endpoint is None or (not self._address_tests and not self._named_ports and not self._any_labelled):
             return _NOTHING
         key = (endpoint, direction)
         found = self._facing.get(key)
@@ -116,6 +124,7 @@ class Analyzer:
     def reasons(self, src: Resolved, dst: Resolved, flow: Flow, verdict: Verdict) -> list[str]:
         """Why the verdict may not hold for what the sides stand for (empty: exact)."""
         found: list[str] = []
+        self._any_labelled = self._any_labelled or LABELLED in (src.how, dst.how)
         for this, other, direction in ((src, dst, Direction.INGRESS), (dst, src, Direction.EGRESS)):
             if this.exact:
                 continue

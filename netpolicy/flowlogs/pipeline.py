@@ -17,7 +17,7 @@ import numpy as np
 
 from ..model import PROTOCOL_NAMES
 from ..policyset import PolicySet
-from .batch import LogBatch, RecordError
+from .batch import LogBatch, RecordError, unique_rows
 from .check import Check, Checker
 from .decide import Decider, Outcome
 from .reading import DEFAULT_BATCH, read_batches
@@ -152,10 +152,9 @@ def _replay_batch(ps: PolicySet, batch: LogBatch, decider: Decider, checker: Che
     if not len(batch):
         return
     where = decider.decide(batch)
-    keys = np.stack([where, batch.reporter.astype(np.int64), batch.logged.astype(np.int64),
-                     batch.enforced.astype(np.int64), batch.pending.astype(np.int64)], axis=1)
-    distinct, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    group = group.reshape(-1)
+    first, group = unique_rows([where, batch.reporter, batch.logged, batch.enforced, batch.pending])
+    distinct = np.stack([where[first], batch.reporter[first], batch.logged[first], batch.enforced[first],
+                         batch.pending[first]], axis=1).astype(np.int64)
     records = np.bincount(group, minlength=len(distinct))
     connections = np.bincount(group, weights=batch.count, minlength=len(distinct))
     templates = []
