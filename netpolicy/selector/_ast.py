@@ -1,4 +1,5 @@
-"""The selector syntax tree: small frozen nodes, and non-recursive walks over them.
+"""The selector syntax tree: small frozen nodes, their canonical text and their flat
+post-order form (the walks over trees are in :mod:`._walk`).
 
 Trees can be thousands of levels deep (``!(!(!(...)))``), so nothing here recurses in
 Python: rendering, equality, hashing, ``repr`` and rebuilding use explicit stacks.
@@ -9,7 +10,7 @@ trees: every group is parenthesised and every leaf spelled one way).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Iterator, TypeVar, Union
+from typing import Any, Iterable, TypeVar, Union
 
 import attrs
 
@@ -33,10 +34,6 @@ __all__ = [
     "And",
     "Or",
     "render",
-    "walk",
-    "label_keys",
-    "depth",
-    "map_labels",
     "quote",
     "to_postfix",
     "trusted",
@@ -347,69 +344,6 @@ def _repr(node: Node) -> str:
                 stack.append(", ")
             stack.append(ops[0])
     return "".join(out)
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every node of the tree, pre-order, left to right (no recursion)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        yield item
-        if isinstance(item, Not):
-            stack.append(item.operand)
-        elif isinstance(item, (And, Or)):
-            stack.extend(reversed(item.operands))
-
-
-def label_keys(node: Node) -> frozenset[str]:
-    """The label names the tree reads."""
-    return frozenset(n.label for n in walk(node) if isinstance(n, LabelLeaf))
-
-
-def depth(node: Node) -> int:
-    """Height of the tree (a leaf has depth 1)."""
-    best = 0
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    while stack:
-        item, d = stack.pop()
-        if d > best:
-            best = d
-        if isinstance(item, Not):
-            stack.append((item.operand, d + 1))
-        elif isinstance(item, (And, Or)):
-            stack.extend((op, d + 1) for op in item.operands)
-    return best
-
-
-def map_labels(node: Node, fn: Callable[[str], str]) -> Node:
-    """A copy of the tree with every leaf label name replaced by ``fn(name)``."""
-    done: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(node, False)]
-    while stack:
-        item, expanded = stack.pop()
-        if isinstance(item, LabelLeaf):
-            done.append(attrs.evolve(item, label=fn(item.label)))  # type: ignore[misc]
-        elif isinstance(item, Leaf):
-            done.append(item)
-        elif isinstance(item, Not):
-            if expanded:
-                done.append(Not(done.pop()))
-            else:
-                stack.append((item, True))
-                stack.append((item.operand, False))
-        elif isinstance(item, (And, Or)):
-            if expanded:
-                n = len(item.operands)
-                ops = done[-n:]
-                del done[-n:]
-                done.append(type(item)(ops))
-            else:
-                stack.append((item, True))
-                stack.extend((op, False) for op in reversed(item.operands))
-        else:
-            raise TypeError(f"unknown selector node {type(item).__name__}")
-    (result,) = done
-    return result
 
 
 _KINDS: dict[str, type[Node]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, Union
 
-from . import _ast
+from . import _ast, _walk
 
 __all__ = ["compile_matcher", "Matcher"]
 
@@ -131,11 +131,11 @@ def _stack_machine(root: _ast.Node) -> Matcher:
 def compile_matcher(root: _ast.Node) -> Matcher:
     """A function telling whether a label map matches the tree."""
     nodes = 0
-    for _ in _ast.walk(root):
+    for _ in _walk.walk(root):
         nodes += 1
         if nodes > _MAX_SOURCE_NODES:
             return _stack_machine(root)
-    if _ast.depth(root) > _MAX_SOURCE_DEPTH:
+    if _walk.depth(root) > _MAX_SOURCE_DEPTH:
         return _stack_machine(root)
     fn: Matcher = eval("lambda L: " + _source(root), {"__builtins__": {}})  # noqa: S307
     return fn

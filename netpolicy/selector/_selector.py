@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Mapping, Union
 
 from attrs.exceptions import FrozenInstanceError
 
-from . import _ast
+from . import _ast, _walk
 from ._compile import Matcher, compile_matcher
 from ._parser import parse_tree
 from ._tokenizer import MAX_LABEL_LENGTH
@@ -128,7 +128,7 @@ class Selector:
         """The label names this selector reads."""
         keys = self._keys
         if keys is None:
-            keys = _ast.label_keys(self._root)
+            keys = _walk.label_keys(self._root)
             object.__setattr__(self, "_keys", keys)
         return keys
 
@@ -158,7 +158,7 @@ class Selector:
             raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
         if not prefix:
             return self
-        return Selector(_ast.map_labels(self._root, lambda name: prefix + name))
+        return Selector(_walk.map_labels(self._root, lambda name: prefix + name))
 
     @property
     def canonical(self) -> str:
