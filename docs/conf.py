@@ -53,6 +53,7 @@ nitpick_ignore_regex = [
     # Names that docstrings use unqualified (documented on this site under their modules)
     # and private helpers that appear in signatures.
     ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|_ast\.Node)"),
+    ("py:class", r"(Names|netpolicy\.resolve\.names\.\w+)"),
     ("py:attr", r"Decision\.layer"),
     ("py:class", r"netpolicy\.(selector\._\w+|batch|matrix)\.\w+"),
 ]

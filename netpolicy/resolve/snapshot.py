@@ -126,7 +126,8 @@ class Snapshot:
     @property
     def names(self) -> Names:
         """What flow sides may name besides endpoints: the workloads that stand for
-        real Pods, and the Services (see :mod:`netpolicy.resolve.names`)."""
+        real Pods (``names.owners``), and the Services by ``namespace/name[Service]``
+        (``names.services``)."""
         return self._names
 
     @property
