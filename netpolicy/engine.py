@@ -534,9 +534,9 @@ def _parse_side(engine: Engine, name: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise TypeError(f"column {name!r} holds a {type(value).__name__}; use IP text, integers or 'namespace/pod'")
     if "/" in value:
-        namespace, _, pod = value.partition("/")
-        if not namespace or not pod or "/" in pod:
-            raise PolicyError(f"{name} {value!r} is not of the form 'namespace/pod'")
+        parts = value.split("/")  # namespace/pod, [namespace/]kind/name
+        if len(parts) > 3 or not all(parts):
+            raise PolicyError(f"{name} {value!r} is not of the form 'namespace/pod' or '[namespace/]kind/name'")
         try:
             return ("name", engine.ps.endpoint(value))
         except KeyError:

@@ -110,3 +110,14 @@ def test_names_work_in_flows_on_every_path(ps: netpolicy.PolicySet, side: str) -
     assert ps.evaluate(flow).action is expected.action
     assert bool(ps.evaluate_many([flow]).allowed[0]) is expected.allowed
     assert ps.evaluate_each(flow).verdicts[0].action is expected.action
+
+
+def test_names_work_in_columns(ps: netpolicy.PolicySet) -> None:
+    from netpolicy.reference import evaluate
+
+    expected = evaluate(ps, Flow(src="shop/db[StatefulSet]", dst="shop/tool", dst_port=80)).allowed
+    columns = {"src": ["shop/sts/db", "sts/db", "shop/db[StatefulSet]"], "dst": ["shop/po/tool"] * 3,
+               "protocol": ["TCP"] * 3, "dst_port": [80] * 3}
+    assert ps.evaluate_many(columns).allowed.tolist() == [expected] * 3
+    with pytest.raises(PolicyError, match="is not of the form 'namespace/pod' or '\\[namespace/\\]kind/name'"):
+        ps.evaluate_many({"src": ["a/b/c/d"], "dst": ["shop/tool"], "protocol": ["TCP"], "dst_port": [80]})
