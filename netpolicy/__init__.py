@@ -24,7 +24,7 @@ Load Kubernetes and Calico policy manifests with the workloads they act on, then
 
 from ._version import __version__
 from ._matcher import IMPLEMENTATION
-from .analysis import Connection, Connections, connections
+from .analysis import Connection, Connections, Diff, connections, diff
 from .errors import PolicyError, Problem, SelectorSyntaxError, ValidationError
 from .flow import Flow
 from .policyset import PolicySet, from_objects, load, loads
@@ -39,6 +39,7 @@ __all__ = [
     "Connection",
     "Connections",
     "Decision",
+    "Diff",
     "Direction",
     "Endpoint",
     "Flow",
@@ -54,6 +55,7 @@ __all__ = [
     "Verdict",
     "Verdicts",
     "connections",
+    "diff",
     "from_objects",
     "load",
     "loads",

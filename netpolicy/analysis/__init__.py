@@ -12,11 +12,18 @@ what the tables leave to it. The foundation they share:
   addresses;
 * :mod:`.parties`: endpoints, workloads and external CIDR blocks as people name them.
 
-On it: :func:`connections` (:mod:`.connections`), which ports are open between whom.
+On it: :func:`connections` (:mod:`.connections`), which ports are open between whom;
+:func:`diff` (:mod:`.diff`, over :mod:`.compare`), what a change allows or blocks that
+was not so before, and :func:`staged_enforced` (:mod:`.staged`) for Calico's pending
+verdict.
 """
 
 from .connections import Connection, Connections, Grant, connections
+from .diff import Change, Diff, diff
 from .keyspace import Ports
 from .parties import Party
+from .staged import staged_enforced
 
-__all__ = ["connections", "Connections", "Connection", "Grant", "Party", "Ports"]
+__all__ = [
+    "connections", "Connections", "Connection", "Grant", "Party", "Ports", "diff", "Diff", "Change", "staged_enforced",
+]
