@@ -96,7 +96,8 @@ def replay(data: Any, policy_set: PolicySet, *, client: Any = None, input_format
 
     frame = dd.read_parquet(data) if isinstance(data, (str, os.PathLike)) else data
     client = client or get_client()
-    shared = client.scatter(policy_set, broadcast=True, hash=False)
+    # keyed by content: a policy set already on the workers (compiled there) is used again
+    shared = client.scatter(policy_set, broadcast=True, hash=True)
     return frame.map_partitions(decide_partition, shared, input_format, meta=_meta(frame._meta))
 
 

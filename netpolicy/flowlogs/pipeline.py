@@ -170,5 +170,5 @@ def _replay_batch(ps: PolicySet, batch: LogBatch, decider: Decider, checker: Che
 
         summary.add(outcome, check, int(records[g]), int(connections[g]), batch.place(k),
                     key=(id(outcome), reporter, logged_action, enforced_text, pending_text), traces=traces)
-        templates.append(writer.template(_fields(batch, k, outcome, check)))
+        templates.append(writer.template(_fields(batch, k, outcome, check)) if writer.out is not None else "")
     writer.write(batch, group, templates)
