@@ -25,7 +25,8 @@ import attrs
 from ..compile.keys import KEY_BITS, union
 from ..model import Endpoint
 from .compare import ABSENT, ALLOW, Cell, Cutter, End, State, compare
-from .keyspace import PORTED, Ports, ports_of, ports_text, protocol_text
+from .connections import summary_text
+from .keyspace import PORTED, Ports, ports_of
 from .parties import Party, external_party, group_endpoints
 from .places import address_of
 from .reach import ExternalAnswer, Reach
@@ -42,16 +43,13 @@ _TOP = {4: 1 << 32, 6: 1 << 128}
 
 @attrs.frozen
 class Change:
-    """One row of a diff: packets from ``src`` to ``dst`` of ``protocol`` on ``ports``
-    (inclusive ranges, as in :class:`~netpolicy.analysis.keyspace.Ports`; source ports
-    ``source_ports``, None: any) whose verdict goes from ``before`` to ``after``, each
-    with its deciding decisions."""
+    """One row of a diff: the packets from ``src`` to ``dst`` in ``packets`` (per
+    protocol, see :class:`~netpolicy.analysis.keyspace.Ports`) whose verdict goes from
+    ``before`` to ``after``, each with its deciding decisions."""
 
     src: Party
     dst: Party
-    protocol: int
-    ports: tuple[tuple[int, int], ...]
-    source_ports: tuple[tuple[int, int], ...] | None
+    packets: tuple[Ports, ...]
     before: State
     after: State
 
@@ -62,12 +60,9 @@ class Change:
 
     @property
     def ports_text(self) -> str:
-        """``TCP 443,8080-8090``, ``ICMP 8/0``, ``proto 47`` (see :class:`Ports`)."""
-        return ports_text(Ports(self.protocol, self.ports, self.source_ports))
-
-    @property
-    def protocol_text(self) -> str:
-        return protocol_text(self.protocol)
+        """``TCP 443,8080-8090; UDP 53``, ``all traffic`` (see
+        :func:`~netpolicy.analysis.connections.summary_text`)."""
+        return summary_text(self.packets)
 
     def __str__(self) -> str:
         return f"{self.src} => {self.dst} : {self.ports_text} : {self.before.verdict} -> {self.after.verdict}"
@@ -275,23 +270,27 @@ def _blocks(family: int, pieces: list[tuple[int, int, _Fine | None]]) -> list[tu
 
 
 def _changes(src: Party, dst: Party, cells: _Fine) -> list[Change]:
-    """Cells as rows: keys merged per protocol and pair of states."""
-    by: dict[tuple[Any, State, State], list[tuple[int, int]]] = {}
+    """Cells as rows: one per pair of states, keys merged per protocol."""
+    by: dict[tuple[State, State], dict[Any, list[tuple[int, int]]]] = {}
     for cell in cells:
-        by.setdefault((cell.source, cell.before, cell.after), []).append((cell.lo, cell.hi))
+        by.setdefault((cell.before, cell.after), {}).setdefault(cell.source, []).append((cell.lo, cell.hi))
     found = []
-    for (source, before, after), keys in by.items():
-        for protocol, ranges in ports_of(union(keys)).items():
-            sports = None
-            if source is not None and protocol in PORTED:
-                first, last = source[0] & _LOW, (source[1] - 1) & _LOW
-                sports = None if (first, last) == (1, 65535) else ((first, last),)
-            found.append(Change(src, dst, protocol, ranges, sports, before, after))
+    for (before, after), sources in by.items():
+        packets = []
+        for source, keys in sources.items():
+            for protocol, ranges in ports_of(union(keys)).items():
+                sports = None
+                if source is not None and protocol in PORTED:
+                    first, last = source[0] & _LOW, (source[1] - 1) & _LOW
+                    sports = None if (first, last) == (1, 65535) else ((first, last),)
+                packets.append(Ports(protocol, ranges, sports))
+        packets.sort(key=lambda p: (_ORDER.get(p.protocol, 6), p))
+        found.append(Change(src, dst, tuple(packets), before, after))
     return found
 
 
 def _states_key(c: Change) -> tuple[Any, ...]:
-    return (c.protocol, c.ports, c.source_ports, c.before, c.after)
+    return (c.packets, c.before, c.after)
 
 
 def _collapse(parties: list[Party], by_namespace: dict[str, set[Party]]) -> list[Party]:
@@ -332,8 +331,8 @@ def _group(rows: list[Change], by_namespace: dict[str, set[Party]]) -> list[Chan
 
 
 def _order(c: Change) -> tuple[Any, ...]:
-    return (c.src.kind == "external", c.src.name, c.dst.kind == "external", c.dst.name,
-            _ORDER.get(c.protocol, 6), c.protocol, c.ports, c.source_ports or ())
+    first = c.packets[0].protocol if c.packets else 0
+    return (c.src.kind == "external", c.src.name, c.dst.kind == "external", c.dst.name, _ORDER.get(first, 6), c.packets)
 
 
 def diff(base: Snapshot, head: Snapshot, *, external: bool = True, workloads: bool = True) -> Diff:

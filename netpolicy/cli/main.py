@@ -22,6 +22,7 @@ from ..verdict import Verdict
 from . import _flowlogs, _html, _matrix, _replay
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._connections import connections
+from ._diff import diff
 from ._common import (
     EXIT_CHECK_FAILED,
     InvalidInput,
@@ -64,6 +65,7 @@ def cli() -> None:
 cli.add_command(version)
 cli.add_command(completion)
 cli.add_command(connections)
+cli.add_command(diff)
 
 
 #: Jobs smaller than this (flows) show no progress bar.

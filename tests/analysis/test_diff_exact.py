@@ -120,9 +120,10 @@ def _rows(found: Diff, src: Any, dst: Any, packet: dict[str, Any]) -> list[Chang
         value = packet["icmp_type"] * 256 + packet["icmp_code"]
     return [
         c for c in found
-        if c.protocol == packet["protocol"] and _holds(c.src, src) and _holds(c.dst, dst)
-        and any(a <= value <= b for a, b in c.ports)
-        and (c.source_ports is None or any(a <= packet["src_port"] <= b for a, b in c.source_ports))
+        if _holds(c.src, src) and _holds(c.dst, dst) and any(
+            p.protocol == packet["protocol"] and any(a <= value <= b for a, b in p.ranges)
+            and (p.source_ports is None or any(a <= packet["src_port"] <= b for a, b in p.source_ports))
+            for p in c.packets)
     ]
 
 
