@@ -55,7 +55,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|_ast\.Node)"),
     ("py:class", r"(Names|netpolicy\.resolve\.names\.\w+)"),
     ("py:attr", r"Decision\.layer"),
-    ("py:class", r"netpolicy\.(selector\._\w+|batch|matrix)\.\w+"),
+    ("py:class", r"netpolicy\.(selector\._\w+|engine(\.\w+)?|matrix)\.\w+"),
 ]
 
 html_title = f"netpolicy {release}"

@@ -1,0 +1,274 @@
+"""Flows in, the matcher's arrays out: :class:`Flow` objects, a mapping of columns or a
+pyarrow Table become IPv4 sides as uint32, the flows' table keys, every other side
+(IPv6, names) resolved as the reference evaluator does, and a way back to each Flow.
+Every value is checked; a bad one raises with the flow's index."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+import numpy as np
+
+from ..compile import KEY_BITS, flow_key, source_key
+from .._matcher import Matcher
+from ..errors import PolicyError
+from ..flow import Flow, protocol_number
+from ..model import Endpoint
+from .single import Address, named, settle
+
+__all__ = ["COLUMNS"]
+
+COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
+_PORTED = (6, 17, 132, 136)  # protocols with ports
+_SUB_MASK = (1 << KEY_BITS) - 1  # the port / ICMP part of a key
+_ICMP = (1, 58)
+_V4_LIMIT = 1 << 32
+
+
+class _Resolves(Protocol):
+    """What preparing columns asks of the engine."""
+
+    @property
+    def matcher(self) -> Matcher: ...
+
+    def sides(self, flow: Flow) -> tuple[Address, Address] | None: ...
+
+    def endpoint(self, name: str) -> Endpoint: ...
+
+
+class _Columns:
+    """Parsed input: IPv4 sides as uint32, the table key, and a way back to each Flow."""
+
+    def __init__(self) -> None:
+        self.src4 = np.zeros(0, np.uint32)
+        self.dst4 = np.zeros(0, np.uint32)
+        self.key = np.zeros(0, np.uint32)
+        self.skey: np.ndarray | None = np.zeros(0, np.uint32)  # None: no source ports
+        self.v4 = np.zeros(0, np.bool_)
+        self.other: dict[int, tuple[Any, Any]] = {}
+        self.flow: Callable[[int], Flow] = lambda k: Flow("0.0.0.0", "0.0.0.0")
+
+    def source_key(self, k: int) -> int:
+        """Flow ``k``'s source key (see the compile stage's ``source_key``)."""
+        if self.skey is None:
+            return int(self.key[k]) & ~_SUB_MASK
+        return int(self.skey[k])
+
+
+def _columns(engine: _Resolves, flows: Any) -> _Columns:
+    if hasattr(flows, "column_names") and hasattr(flows, "column"):  # a pyarrow Table
+        flows = {name: flows.column(name).to_numpy(zero_copy_only=False) for name in flows.column_names}
+    if isinstance(flows, Mapping):
+        return _from_mapping(engine, flows)
+    if isinstance(flows, (str, bytes)) or not isinstance(flows, Iterable):
+        raise TypeError("evaluate_many takes an iterable of Flow, a mapping of columns or a pyarrow Table")
+    return _from_flows(engine, list(flows))
+
+
+def _from_flows(engine: _Resolves, flows: list[Any]) -> _Columns:
+    n = len(flows)
+    cols = _Columns()
+    src4 = np.zeros(n, np.uint32)
+    dst4 = np.zeros(n, np.uint32)
+    key = np.zeros(n, np.uint32)
+    skey = np.zeros(n, np.uint32)
+    v4 = np.zeros(n, np.bool_)
+    for k, flow in enumerate(flows):
+        if not isinstance(flow, Flow):
+            raise TypeError(f"flow {k} is a {type(flow).__name__}, not a Flow")
+        key[k] = flow_key(flow.protocol, flow.dst_port, flow.icmp_type, flow.icmp_code)
+        skey[k] = source_key(flow.protocol, flow.src_port)
+        sides = engine.sides(flow)
+        if sides is not None and sides[0][0] == 4:
+            src4[k], dst4[k], v4[k] = sides[0][1], sides[1][1], True
+        else:
+            cols.other[k] = sides if sides is not None else (None, None)
+    cols.src4, cols.dst4, cols.key, cols.skey, cols.v4 = src4, dst4, key, skey, v4
+    cols.flow = flows.__getitem__
+    return cols
+
+
+def _as_array(name: str, values: Any, n: int | None) -> np.ndarray:
+    arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    if arr.ndim != 1:
+        raise PolicyError(f"column {name!r} must be one-dimensional")
+    if n is not None and len(arr) != n:
+        raise PolicyError(f"column {name!r} has {len(arr)} values, expected {n}")
+    return arr
+
+
+def _int_column(name: str, values: Any, n: int, low: int, high: int, absent: int) -> np.ndarray:
+    """An integer column as uint16 where ``absent`` is 0, else int16: in an integer
+    column ``absent`` (``low - 1``) means no value, in an object column None does."""
+    arr = _as_array(name, values, n)
+    small = np.int16 if absent < 0 else np.uint16
+    if arr.dtype == object:
+        given = np.array([v is not None for v in arr.tolist()], np.bool_)
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in arr[given].tolist()):
+            raise TypeError(f"column {name!r} must hold integers or None")
+        wide = np.array([int(v) if v is not None else absent for v in arr.tolist()], np.int64)
+    elif arr.dtype.kind in "iu":
+        if not n or (int(arr.min()) >= absent and int(arr.max()) <= high):  # the common case: one pass each
+            return arr.astype(small, copy=False)
+        wide = arr.astype(np.int64)
+    else:
+        raise TypeError(f"column {name!r} must hold integers, not {arr.dtype}")
+    bad = (wide != absent) & ((wide < low) | (wide > high))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise PolicyError(f"{name} {wide[k]} (flow {k}) is outside {low}-{high}")
+    return wide.astype(small)
+
+
+def _field_problem(k: int, proto: int, fields: dict[str, int]) -> str:
+    """What is wrong with flow ``k``'s fields (given ones only) for its protocol."""
+    for name in ("dst_port", "src_port", "icmp_type", "icmp_code"):
+        if name in fields and proto not in (_PORTED if name.endswith("port") else _ICMP):
+            return f"flow {k}: protocol {proto} does not take {name}"
+    return f"flow {k}: icmp_code needs icmp_type"
+
+
+def _protocols(data: Mapping[str, Any], n: int) -> np.ndarray:
+    """The protocol column as uint8 numbers (names looked up once each); TCP when absent."""
+    if "protocol" not in data:
+        return np.full(n, 6, np.uint8)
+    proto_raw = _as_array("protocol", data["protocol"], n)
+    if proto_raw.dtype.kind in "iu":
+        if n and (int(proto_raw.min()) < 1 or int(proto_raw.max()) > 255):
+            raise PolicyError("protocol numbers must be 1-255")
+        return proto_raw.astype(np.uint8, copy=False)
+    if proto_raw.dtype.kind not in "OUS":
+        raise TypeError(f"column 'protocol' must hold names or numbers, not {proto_raw.dtype}")
+    names: dict[Any, int] = {}
+    proto = np.empty(n, np.uint8)
+    for k, value in enumerate(proto_raw.tolist()):
+        number = names.get(value)
+        if number is None:
+            if isinstance(value, bytes):
+                value = value.decode()
+            number = names[value] = protocol_number(value)
+        proto[k] = number
+    return proto
+
+
+def _from_mapping(engine: _Resolves, data: Mapping[str, Any]) -> _Columns:
+    unknown = set(data) - set(COLUMNS)
+    if unknown:
+        raise PolicyError(f"unknown columns {sorted(unknown)}; columns are {', '.join(COLUMNS)}")
+    for required in ("src", "dst"):
+        if required not in data:
+            raise PolicyError(f"column {required!r} is required")
+    src = _as_array("src", data["src"], None)
+    n = len(src)
+    dst = _as_array("dst", data["dst"], n)
+    proto = _protocols(data, n)
+    # ports as uint16 and ICMP fields as int16; an absent column is None
+    dport = _int_column("dst_port", data["dst_port"], n, 1, 65535, 0) if "dst_port" in data else None
+    sport = _int_column("src_port", data["src_port"], n, 1, 65535, 0) if "src_port" in data else None
+    itype = _int_column("icmp_type", data["icmp_type"], n, 0, 254, -1) if "icmp_type" in data else None
+    icode = _int_column("icmp_code", data["icmp_code"], n, 0, 255, -1) if "icmp_code" in data else None
+    cols = _Columns()
+    # key: protocol in the high bits, then the destination port (0 where absent), or the
+    # ICMP type and code (see flow_key); the matcher builds them and checks that each
+    # given field suits its flow's protocol
+    key = np.empty(n, np.uint32)
+    cols.skey = np.empty(n, np.uint32) if sport is not None else None  # None: the matcher takes the protocol from the key
+    bad, icmp6 = engine.matcher.flow_keys(proto, dport, sport, itype, icode, key, cols.skey)
+    if bad >= 0:
+        given = {name: int(column[bad]) for name, column, absent in (
+            ("dst_port", dport, 0), ("src_port", sport, 0), ("icmp_type", itype, -1), ("icmp_code", icode, -1),
+        ) if column is not None and column[bad] != absent}
+        raise PolicyError(_field_problem(bad, int(proto[bad]), given))
+    cols.key = key
+    cols.src4, src_other = _sides(engine, "src", src)
+    cols.dst4, dst_other = _sides(engine, "dst", dst)
+    v4 = np.ones(n, np.bool_)
+    others = sorted(set(src_other) | set(dst_other))
+    v4[others] = False
+    if others:  # written below: not the caller's arrays
+        cols.src4, cols.dst4 = cols.src4.copy(), cols.dst4.copy()
+    # names and IPv6: resolved as the reference does
+    for k in others:
+        s = src_other.get(k, (4, int(cols.src4[k])))
+        d = dst_other.get(k, (4, int(cols.dst4[k])))
+        settled = settle(s, d, int(proto[k]))
+        cols.other[k] = settled if settled is not None else (None, None)
+        if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
+            v4[k] = True
+            cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
+    if icmp6 >= 0:  # some flow is ICMPv6
+        wrong = np.flatnonzero(v4 & (proto == 58))
+        if len(wrong):
+            raise PolicyError(f"flow {int(wrong[0])}: ICMPv6 needs IPv6 addresses")
+    cols.v4 = v4
+
+    def field(column: np.ndarray | None, k: int, absent: int) -> int | None:
+        return None if column is None or column[k] == absent else int(column[k])
+
+    def flow(k: int) -> Flow:
+        return Flow(
+            _side_value(src[k]), _side_value(dst[k]), int(proto[k]),
+            field(dport, k, 0), field(sport, k, 0), field(itype, k, -1), field(icode, k, -1),
+        )
+
+    cols.flow = flow
+    return cols
+
+
+def _side_value(value: Any) -> Any:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return ipaddress.ip_address(int(value))
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _sides(engine: _Resolves, name: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, Any]]:
+    """IPv4 addresses as uint32, plus every other side by index: (6, int) for IPv6,
+    ("name", endpoint) for ``namespace/pod``, None for an endpoint without addresses."""
+    n = len(values)
+    other: dict[int, Any] = {}
+    if values.dtype == np.uint32:
+        return np.ascontiguousarray(values), other
+    if values.dtype.kind in "iu":
+        if n and (int(values.min()) < 0 or int(values.max()) >= _V4_LIMIT):
+            raise PolicyError(f"column {name!r}: integer addresses must be IPv4 (0 to 2**32-1); use text for IPv6")
+        return values.astype(np.uint32), other
+    if values.dtype.kind not in "OUS":
+        raise TypeError(f"column {name!r} must hold IP addresses (text or integers) or 'namespace/pod', not {values.dtype}")
+    out = np.zeros(n, np.uint32)
+    cache: dict[Any, Any] = {}
+    for k, value in enumerate(values.tolist()):
+        parsed = cache.get(value)
+        if parsed is None:
+            parsed = cache[value] = _parse_side(engine, name, value)
+        if parsed[0] == 4:
+            out[k] = parsed[1]
+        else:
+            other[k] = parsed
+    return out, other
+
+
+def _parse_side(engine: _Resolves, name: str, value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not 0 <= int(value) < (1 << 128):
+            raise PolicyError(f"column {name!r}: address {value} out of range")
+        ip = ipaddress.ip_address(int(value))
+        return ip.version, int(ip)
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return value.version, int(value)
+    if not isinstance(value, str):
+        raise TypeError(f"column {name!r} holds a {type(value).__name__}; use IP text, integers or 'namespace/pod'")
+    if "/" in value:
+        parts = value.split("/")  # namespace/pod, [namespace/]kind/name
+        if len(parts) > 3 or not all(parts):
+            raise PolicyError(f"{name} {value!r} is not of the form 'namespace/pod' or '[namespace/]kind/name'")
+        return named(value, engine.endpoint)
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        raise PolicyError(f"{name} {value!r} is neither 'namespace/pod' nor an IP address") from None
+    return ip.version, int(ip)
