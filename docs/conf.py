@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
@@ -66,3 +67,19 @@ try:
 except ImportError:
     html_theme = "alabaster"
 html_static_path: list[str] = []
+
+
+# BatchResult and Matrix are returned by PolicySet's methods, never built by users: their
+# entries list no constructor parameters (autodoc adds them from the annotations).
+_RETURNED_ONLY = {"netpolicy.BatchResult", "netpolicy.Matrix"}
+
+
+def _drop_constructor_fields(app: object, domain: str, objtype: str, contentnode: Any) -> None:
+    signature = contentnode.parent[0]
+    if objtype == "class" and f"{signature.get('module')}.{signature.get('fullname')}" in _RETURNED_ONLY:
+        for field_list in [node for node in contentnode.children if node.tagname == "field_list"]:
+            contentnode.remove(field_list)
+
+
+def setup(app: Any) -> None:
+    app.connect("object-description-transform", _drop_constructor_fields, priority=600)

@@ -25,8 +25,10 @@ Load Kubernetes and Calico policy manifests with the workloads they act on, then
 from ._version import __version__
 from ._matcher import IMPLEMENTATION
 from .analysis import Connection, Connections, Diff, connections, diff
+from .engine import BatchResult
 from .errors import PolicyError, Problem, SelectorSyntaxError, ValidationError
 from .flow import Flow
+from .matrix import Matrix
 from .policyset import PolicySet, from_objects, load, loads
 from .model import Action, Direction, Endpoint, PolicyRef
 from .selector import Selector
@@ -36,6 +38,7 @@ __all__ = [
     "__version__",
     "IMPLEMENTATION",
     "Action",
+    "BatchResult",
     "Connection",
     "Connections",
     "Decision",
@@ -43,6 +46,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "Flow",
+    "Matrix",
     "PolicyError",
     "PolicyRef",
     "PolicySet",

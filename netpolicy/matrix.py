@@ -39,10 +39,15 @@ class Matrix:
     ) -> None:
         self._engine = engine
         self._addresses = addresses
+        #: the endpoints, in order: row ``i`` is ``sources[i]``
         self.sources = endpoints
+        #: the same endpoints: column ``j`` is ``destinations[j]``
         self.destinations = endpoints
+        #: the IP protocol number of every cell's flow
         self.protocol = protocol
+        #: the destination port of every cell's flow (None: no port)
         self.port = port
+        #: ``allowed[i, j]``: whether ``sources[i]`` may reach ``destinations[j]`` (numpy bool array)
         self.allowed = allowed
 
     def flow(self, i: int, j: int) -> Flow:

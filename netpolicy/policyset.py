@@ -53,13 +53,13 @@ class PolicySet(Snapshot):
         """Decides many flows at once on compiled tables; equal to :meth:`evaluate` flow
         by flow. ``flows`` is an iterable of :class:`Flow`, a mapping of columns (``src``,
         ``dst``, ``protocol``, ``dst_port``, optional ``src_port``, ``icmp_type``,
-        ``icmp_code``) or a pyarrow Table. See :class:`netpolicy.engine.BatchResult`."""
+        ``icmp_code``) or a pyarrow Table. See :class:`netpolicy.BatchResult`."""
         return engine_for(self).evaluate_many(flows)
 
     def matrix(self, protocol: str | int = "TCP", port: int | None = None, namespaces: Iterable[str] | None = None) -> Matrix:
         """The reachability matrix among workload endpoints (optionally only those in
         ``namespaces``) for ``protocol`` and destination ``port``; see
-        :class:`netpolicy.matrix.Matrix`."""
+        :class:`netpolicy.Matrix`."""
         return reachability(engine_for(self), protocol, port, namespaces)
 
     def __repr__(self) -> str:
