@@ -52,8 +52,13 @@ def grants_of(key_grants: Iterable[KeyGrant]) -> tuple[Grant, ...]:
         source = None if grant.source is None else tuple((lo & _LOW, (hi - 1) & _LOW) for lo, hi in grant.source)
         for protocol, ranges in ports_of(list(grant.keys)).items():
             found.append(Grant(Ports(protocol, ranges, source), grant.egress, grant.ingress))
-    found.sort(key=lambda g: (_ORDER.get(g.ports.protocol, 6), g.ports))
+    found.sort(key=lambda g: _rank(g.ports))
     return tuple(found)
+
+
+def _rank(p: Ports) -> tuple[int, int, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """Named protocols first (TCP, UDP, SCTP, UDPLite, ICMP, ICMPv6), then by number."""
+    return _ORDER.get(p.protocol, 6), p.protocol, p.ranges, p.source_ports or ()
 
 
 def _merge(ports: Iterable[Ports]) -> list[Ports]:
@@ -70,7 +75,7 @@ def _merge(ports: Iterable[Ports]) -> list[Ports]:
             else:
                 out.append((a, b))
         merged.append(Ports(protocol, tuple(out), source))
-    merged.sort(key=lambda p: (_ORDER.get(p.protocol, 6), p))
+    merged.sort(key=_rank)
     return merged
 
 

@@ -134,24 +134,35 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+_ICMP_FIRST, _ICMP_LAST = ICMP_CODES + 1, _ICMP_TYPES * ICMP_CODES + ICMP_CODES - 1  # type 0 code 0 .. type 254 code 255
+
+
 def ports_of(keys: Intervals) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Real key intervals as each protocol's inclusive ranges (see :class:`Ports`)."""
+    """Key intervals as each protocol's inclusive ranges of real keys (see
+    :class:`Ports`)."""
     found: dict[int, list[tuple[int, int]]] = {}
-    for lo, hi in intersect(union(keys), _REAL):
-        while lo < hi:
-            protocol = lo >> KEY_BITS
-            end = min(hi, (protocol + 1) << KEY_BITS)
-            a, b = lo & _LOW, (end - 1) & _LOW
-            if protocol in ICMP:  # per type: the codes of [a, b] (real keys never hold "no code")
-                for t in range(a // ICMP_CODES, b // ICMP_CODES + 1):
-                    first = max(a, t * ICMP_CODES + 1) % ICMP_CODES - 1
-                    last = min(b, t * ICMP_CODES + 256) % ICMP_CODES - 1
-                    found.setdefault(protocol, []).append(((t - 1) * 256 + first, (t - 1) * 256 + last))
-            elif protocol in PORTED:
-                found.setdefault(protocol, []).append((a, b))
-            else:
+    for lo, hi in union(keys):
+        protocol = lo >> KEY_BITS
+        while lo < hi and protocol < 256:
+            base = protocol << KEY_BITS
+            end = min(hi, base + (1 << KEY_BITS))
+            a, b = lo - base, end - 1 - base  # the subkeys, inclusive
+            if protocol in PORTED:
+                a, b = max(a, 1), min(b, 65535)
+                if a <= b:
+                    found.setdefault(protocol, []).append((a, b))
+            elif protocol in ICMP:  # the keys without a code stand for no packet: the rest are contiguous
+                a, b = max(a, _ICMP_FIRST), min(b, _ICMP_LAST)
+                if a <= b:
+                    t1, c1 = divmod(a, ICMP_CODES)
+                    t2, c2 = divmod(b, ICMP_CODES)
+                    first = (t1 - 1) * 256 + (c1 - 1 if c1 else 0)
+                    last = (t2 - 1) * 256 + c2 - 1 if c2 else (t2 - 1) * 256 - 1
+                    if first <= last:
+                        found.setdefault(protocol, []).append((first, last))
+            elif protocol and a == 0:
                 found.setdefault(protocol, []).append((0, 0))
-            lo = end
+            lo, protocol = end, protocol + 1
     return {protocol: _merge(ranges) for protocol, ranges in sorted(found.items())}
 
 

@@ -20,7 +20,7 @@ from ._verdict import protocol_text
 from ._batch import Outcome, allowed_many, decide_many
 from ._common import style
 
-__all__ = ["Matrix", "select_endpoints", "compute", "describe", "render_table", "render_json", "render_csv"]
+__all__ = ["Matrix", "select_endpoints", "compute", "describe", "describe_flow", "render_table", "render_json", "render_csv"]
 
 
 @attrs.frozen
@@ -174,10 +174,15 @@ def render_table(matrix: Matrix) -> str:
 
 
 def describe(matrix: Matrix) -> str:
-    text = protocol_text(matrix.protocol)
-    if matrix.port is not None:
-        return f"{text}/{matrix.port}"
-    return f"{text}, {'any type and code' if matrix.protocol in ICMP else 'any port' if matrix.protocol in PORTED else 'the protocol'}"
+    return describe_flow(matrix.protocol, matrix.port)
+
+
+def describe_flow(protocol: int, port: int | None) -> str:
+    """``TCP/443``; without a port ``TCP, any port`` (``ICMP, any type and code``)."""
+    text = protocol_text(protocol)
+    if port is not None:
+        return f"{text}/{port}"
+    return f"{text}, {'any type and code' if protocol in ICMP else 'any port' if protocol in PORTED else 'the protocol'}"
 
 
 def render_json(matrix: Matrix) -> str:
