@@ -225,8 +225,8 @@ def _assemble(entries: Sequence[_Entry], inventory: Inventory, datastore: str) -
         if policy.tier not in tiers:
             doc.problem(("spec", "tier"), f"tier {policy.tier!r} does not exist")
 
-    if datastore == KUBERNETES:  # generated profiles cannot be written
-        check_profile_names(profile_docs, generated_sources(entries))
+    if datastore == KUBERNETES and profile_docs:  # generated profiles cannot be written
+        check_profile_names(profile_docs, generated_sources(entries, profile_docs.keys()))
 
     # The profiles there will be: generated for namespaces and service accounts (and the
     # service accounts pods name), and what the manifests define.

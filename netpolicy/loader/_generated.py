@@ -21,7 +21,7 @@ then stands for the stored profile and replaces the one that would be generated.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Collection, Iterable, Mapping, Protocol
 
 from ._endpoints import place
 from ._fields import Document
@@ -57,31 +57,38 @@ def check_datastore(datastore: Any) -> str:
     return str(datastore)
 
 
-def generated_sources(entries: Iterable[_Entry]) -> dict[str, str]:
-    """Every profile Calico generates for the loaded objects, by name, with what it is
-    generated from (for messages)."""
-    sources = {DEFAULT_ALLOW_PROFILE: "Calico's built-in profile that allows everything"}
+def generated_sources(entries: Iterable[_Entry], names: Collection[str]) -> dict[str, str]:
+    """Of the profiles ``names``, those Calico generates for the loaded objects, with
+    what each is generated from (for messages)."""
+    sources: dict[str, str] = {}
+    if DEFAULT_ALLOW_PROFILE in names:
+        sources[DEFAULT_ALLOW_PROFILE] = "Calico's built-in profile that allows everything"
     used: dict[str, str] = {}  # namespace -> the first object in it
     from_pods: dict[str, str] = {}
     for entry in entries:
         meta = entry.meta
-        if entry.registration.inventory and meta.namespace is not None and meta.namespace not in used:
-            used[meta.namespace] = f"{meta.kind} {meta.namespace}/{meta.name} at {place(meta.origin)}"
+        namespace = meta.namespace
+        if entry.registration.inventory and namespace is not None and namespace not in used:
+            if namespace_profile_name(namespace) in names:
+                used[namespace] = f"{meta.kind} {namespace}/{meta.name} at {place(meta.origin)}"
         for output in entry.outputs:
             if isinstance(output, NamespaceRecord):
-                sources[namespace_profile_name(output.name)] = f"Namespace {output.name} at {place(output.origin)}"
+                name = namespace_profile_name(output.name)
+                if name in names:
+                    sources[name] = f"Namespace {output.name} at {place(output.origin)}"
             elif isinstance(output, ServiceAccountRecord):
                 name = service_account_profile_name(output.namespace, output.name)
-                sources[name] = f"ServiceAccount {output.namespace}/{output.name} at {place(output.origin)}"
+                if name in names:
+                    sources[name] = f"ServiceAccount {output.namespace}/{output.name} at {place(output.origin)}"
             elif isinstance(output, WorkloadRecord) and output.from_pod:
                 endpoint = output.endpoint
                 if endpoint.namespace and endpoint.service_account:
                     name = service_account_profile_name(endpoint.namespace, endpoint.service_account)
-                    from_pods.setdefault(
-                        name,
-                        f"service account {endpoint.namespace}/{endpoint.service_account} of {meta.kind} "
-                        f"{endpoint.namespace}/{meta.name} at {place(meta.origin)}",
-                    )
+                    if name in names and name not in from_pods:
+                        from_pods[name] = (
+                            f"service account {endpoint.namespace}/{endpoint.service_account} of {meta.kind} "
+                            f"{endpoint.namespace}/{meta.name} at {place(meta.origin)}"
+                        )
     for namespace, first in used.items():
         sources.setdefault(namespace_profile_name(namespace), f"namespace {namespace} of {first}")
     for name, source in from_pods.items():
