@@ -41,7 +41,7 @@ def cidr(net: Any) -> Cidr:
     if isinstance(net, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return net.version, int(net), 1
     if isinstance(net, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        return net.version, int(net.network_address), net.num_addresses
+        return net.version, int(net.network_address), 1 << (net.max_prefixlen - net.prefixlen)
     net = ipaddress.ip_network(net, strict=False)
     bits = 32 if net.version == 4 else 128
     return net.version, int(net.network_address), 1 << (bits - net.prefixlen)
@@ -129,15 +129,23 @@ def collect_atoms(
                 triples[(port.name, None, side.selector)] = None
         if side.services is not None:
             services[(side.services.namespace, side.services.name)] = None
+    # selector atoms are gathered per endpoint and per network set first, so that each
+    # address is looked up once, however many selectors match it
+    ep_atoms: dict[int, list[int]] = {}
+    ns_atoms: dict[int, list[int]] = {}
     for selector in selectors:
         atom = found.atom(("sel", selector))
         hits = labels.matches(selector)
         for eid in np.flatnonzero(hits[ep_array]).tolist():
-            for ip in endpoints[eid].ips:
-                found.node(ip).atoms.add(atom)
+            ep_atoms.setdefault(eid, []).append(atom)
         for nid in np.flatnonzero(hits[ns_array]).tolist():
-            for net in ps.network_sets[nid].nets:
-                found.node(net).atoms.add(atom)
+            ns_atoms.setdefault(nid, []).append(atom)
+    for eid, atoms in ep_atoms.items():
+        for ip in endpoints[eid].ips:
+            found.node(ip).atoms.update(atoms)
+    for nid, atoms in ns_atoms.items():
+        for net in ps.network_sets[nid].nets:
+            found.node(net).atoms.update(atoms)
     # Named ports: per (name, selector) the (protocol, port) pairs at each endpoint IP;
     # the rule's protocol filter is applied later on the key space.
     for name, _, selector in triples:

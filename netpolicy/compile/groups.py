@@ -120,20 +120,27 @@ class PeerGroups:
             if lval == 0:
                 continue
             live.append((pos, lval, prow, top))
+        live = self._tables.prune(entries, live, egress)
         first, inverse = peer_groups(live, len(self._roles.atoms[peer_role]))
+        # per group, the live entries its peers match: (live index, peer side value)
+        n_groups = len(first)
         if live:
-            peer_values = np.stack([prow[first] for _, _, prow, _ in live]).T.tolist()
+            values = np.stack([prow[first] for _, _, prow, _ in live], axis=1)
+            gi, ni = np.nonzero(values)
+            counts = np.bincount(gi, minlength=n_groups).tolist()
+            pairs = list(zip(ni.tolist(), values[gi, ni].tolist()))
         else:
-            peer_values = [[] for _ in range(len(first))]
+            counts, pairs = [0] * n_groups, []
         # peers that reach the same table form one group, numbered by first peer: local
         # classes that split their peers alike share one row
-        # live entries and tier/profile ends in entry order: (position, live index or -1)
-        merged = sorted([(pos, n) for n, (pos, _, _, _) in enumerate(live)] + [(pos, -1) for pos in entries.ends])
         group_of: dict[int, int] = {}
         labels: list[int] = []
+        plan = self._tables.plan(entries, live)
         table = self._tables.table
-        for values in peer_values:
-            tid = table(entries, merged, live, values, direction, egress)
+        at = 0
+        for count in counts:
+            tid = table(entries, plan, pairs[at:at + count], direction, egress)
+            at += count
             labels.append(group_of.setdefault(tid, len(group_of)))
         row = np.array(labels, np.int32)[inverse]
         return self.rows.row_id(row, len(group_of)), list(group_of)

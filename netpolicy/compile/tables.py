@@ -20,11 +20,14 @@ from .local import Entries
 from .outcomes import Table, Templates
 from .sides import SideRows
 
-__all__ = ["Live", "RelativeTables"]
+__all__ = ["Live", "Plan", "RelativeTables"]
 
 #: a live entry of a local class: (position in the entries, local side value, peer
 #: side row, top of the peer row)
 Live = tuple[int, int, np.ndarray, int]
+#: a local class's entries as :meth:`RelativeTables.table` reads them, see
+#: :meth:`RelativeTables.plan`
+Plan = tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]]]
 
 
 class RelativeTables:
@@ -35,6 +38,7 @@ class RelativeTables:
         self._sides = sides
         self._templates = templates
         self._memo: dict[Any, int] = {}
+        self._all: dict[int, bool] = {}  # by id of a peer side row (rows are kept by the side rows)
         self._ids: dict[Table, int] = {}
         self.tables: list[Table] = []  #: the relative tables, by id
 
@@ -42,39 +46,126 @@ class RelativeTables:
         """Drops the memo (once every table is made)."""
         self._memo.clear()
 
-    def table(
-        self, entries: Entries, merged: list[tuple[int, int]], live: list[Live], values: list[int],
-        direction: Direction, egress: bool,
-    ) -> int:
-        """The table of the peers whose live entries take ``values`` (peer side values);
-        ``merged`` lists the live entries and the tier/profile ends in entry order as
-        (position, live index or -1)."""
-        # The table depends only on the entries that match these peers and the structure
-        # around them, up to the first end of a tier that denies by default with no Pass
-        # rule matching before it: nothing reaches past it (every key is decided there).
+    def prune(self, entries: Entries, live: list[Live], egress: bool) -> list[Live]:
+        """The live entries that :meth:`table` can read for some peer: it reads none
+        past the end of a tier that denies by default, or past an Allow or Deny rule
+        that matches every peer at every key, when no live Pass rule comes before in the
+        tier; and none past a Pass, Allow or Deny rule that matches every peer at every
+        key up to the next end. Peers that differ only in the entries left out reach the
+        same table, so they need not be told apart."""
+        rules = entries.items
+        tiers = self._tiers
+        ends = entries.ends
+        kept: list[Live] = []
+        e = 0
+        pass_live = skip = False
+        for item in live:
+            pos, lval, prow, top = item
+            while e < len(ends) and ends[e] < pos:
+                end = rules[ends[e]]
+                e += 1
+                skip = False
+                if end[0] == "tier-end":
+                    if not pass_live and tiers[end[2]].default_action is not Action.PASS:
+                        return kept
+                    pass_live = False
+            if skip:
+                continue
+            kept.append(item)
+            action = rules[pos][1].action
+            if action is Action.LOG:
+                continue
+            if action is Action.PASS:
+                pass_live = True
+            if top == 1 and self._matches_all(prow):
+                iv, source = self._sides.rule_keys(rules[pos][1], *((lval, 1) if egress else (1, lval)))
+                if source is None and iv == ALL:
+                    if not pass_live:
+                        return kept
+                    skip = True
+        return kept
+
+    def _matches_all(self, prow: np.ndarray) -> bool:
+        found = self._all.get(id(prow))
+        if found is None:
+            found = self._all[id(prow)] = bool(prow.all())
+        return found
+
+    def plan(self, entries: Entries, live: list[Live]) -> Plan:
+        """What :meth:`table` reads of a local class's entries, worked out once per local
+        class: per live entry (position, ident, local side value, kind), where kind is 0
+        for a Log rule, 1 for a Pass rule, 2 for an Allow or Deny rule; and per tier or
+        profile end in entry order (how many live entries come before it, ident, kind),
+        where kind is 3 for the end of a tier that denies by default, 4 for the end of a
+        tier that passes by default, 5 for the end of a profile."""
         rules = entries.items
         idents = entries.idents
-        parts: list[Any] = []
-        kept: list[tuple[int, int, int]] = []
-        pass_seen = False
-        for pos, n in merged:
-            if n >= 0:
-                pval = values[n]
-                if pval == 0:
-                    continue
-                lval = live[n][1]
-                parts.append((idents[pos], lval, pval))
-                kept.append((pos, lval, pval))
-                if rules[pos][1].action is Action.PASS:
-                    pass_seen = True
-                continue
-            parts.append(idents[pos])
+        steps: list[tuple[int, int, int, int]] = []
+        for pos, lval, _, _ in live:
+            action = rules[pos][1].action
+            kind = 1 if action is Action.PASS else 2 if action is not Action.LOG else 0
+            steps.append((pos, idents[pos], lval, kind))
+        ends: list[tuple[int, int, int]] = []
+        n = 0
+        for pos in entries.ends:
+            while n < len(live) and live[n][0] < pos:
+                n += 1
             entry = rules[pos]
             if entry[0] == "tier-end":
-                if self._tiers[entry[2]].default_action is not Action.PASS and not pass_seen:
-                    break
+                kind = 3 if self._tiers[entry[2]].default_action is not Action.PASS else 4
+            else:
+                kind = 5
+            ends.append((n, idents[pos], kind))
+        ends.append((len(live), -1, 6))  # a sentinel: the live entries after the last end
+        return steps, ends
+
+    def table(self, entries: Entries, plan: Plan, matching: list[tuple[int, int]], direction: Direction, egress: bool) -> int:
+        """The table of the peers that match the live entries ``matching`` as (live
+        index, peer side value), in order (the others take 0); ``plan`` from
+        :meth:`plan`."""
+        # The table depends only on the entries that match these peers at some key and the
+        # structure around them. A Pass, Allow or Deny rule that accepts every key leaves
+        # nothing for the rest of its tier or profile; the end of a tier that denies by
+        # default, or such an Allow or Deny, with no Pass rule matching before it in its
+        # tier, leaves nothing for anything after it (every key is decided there). The
+        # key is flat: an end as -1 - ident, a matching entry as ident, local value, peer
+        # value.
+        steps, ends = plan
+        parts: list[int] = []
+        kept: list[tuple[int, int, int]] = []
+        pass_seen = skip = stop = False
+        rule_keys = self._sides.rule_keys
+        rules = entries.items
+        i, count = 0, len(matching)
+        for bound, end_ident, end_kind in ends:
+            while i < count and matching[i][0] < bound:
+                n, pval = matching[i]
+                i += 1
+                if skip:
+                    continue
+                pos, ident, lval, kind = steps[n]
+                iv, source = rule_keys(rules[pos][1], *((lval, pval) if egress else (pval, lval)))
+                if not iv or source == []:
+                    continue  # it accepts no key here
+                parts += (ident, lval, pval)
+                kept.append((pos, lval, pval))
+                if kind:
+                    if kind == 1:
+                        pass_seen = True
+                    if source is None and iv == ALL:
+                        if not pass_seen:
+                            stop = True
+                            break
+                        skip = True
+            if stop or end_kind == 6:
+                break
+            skip = False
+            parts.append(-1 - end_ident)
+            if end_kind == 3 and not pass_seen:
+                break
+            if end_kind != 5:
                 pass_seen = False
-        memo_key = (direction, tuple(parts))
+        memo_key = (egress, tuple(parts))
         found = self._memo.get(memo_key)
         if found is not None:
             return found
