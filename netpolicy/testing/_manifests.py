@@ -13,6 +13,7 @@ from ._cluster import _cnp
 from ._inventory import _namespace, _network_set, _pod, _service_account, _workload_endpoint
 from ._policies import _anp, _banp, _calico_policy, _k8s_policy, _profile, _tier
 from ._vocabulary import INVENTORY_KINDS, POLICY_KINDS, Manifest, Vocabulary, _check_bool, _check_kinds, _check_size, vocabularies
+from ._workloads import WORKLOAD_KINDS, _workload
 
 __all__ = ["manifests", "policy_sets"]
 
@@ -66,6 +67,11 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
     for index in range(n_pods):
         ns = draw(st.sampled_from(vocab.namespaces))
         out.append(draw(_pod(vocab, index, ns, tuple(accounts[ns]))))
+    workload_kinds = [kind for kind in WORKLOAD_KINDS if kind in args.inventory_kinds]
+    if workload_kinds:  # workloads: endpoints with synthetic addresses
+        for index in range(draw(st.sampled_from((0, 0, 1, 2)))):
+            ns = draw(st.sampled_from(vocab.namespaces))
+            out.append(draw(_workload(vocab, index, ns, tuple(accounts[ns]), workload_kinds)))
     pairs = {(k, v) for doc in out if doc["kind"] == "Pod" for k, v in doc["metadata"].get("labels", {}).items()}
     vocab = attrs.evolve(vocab, pairs=tuple(sorted(pairs)))
     profile_names: list[str] = []

@@ -29,7 +29,10 @@ POLICY_KINDS = frozenset(
     }
 )
 #: Optional inventory kinds (Namespaces and Pods are always generated).
-INVENTORY_KINDS = frozenset({"ServiceAccount", "NetworkSet", "GlobalNetworkSet", "Tier", "Profile", "WorkloadEndpoint"})
+INVENTORY_KINDS = frozenset(
+    {"ServiceAccount", "NetworkSet", "GlobalNetworkSet", "Tier", "Profile", "WorkloadEndpoint", "Deployment",
+     "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+)
 
 _CALICO = "projectcalico.org/v3"
 _CALICO_CRD = "crd.projectcalico.org/v1"

@@ -40,6 +40,7 @@ from ._rules import calico_rules
 from ._selectors import SelectorExpr, selector_exprs, selector_texts, selectors
 from ._vocabulary import INVENTORY_KINDS, POLICY_KINDS, Vocabulary, vocabularies
 from ._vocabulary import Manifest as Manifest
+from ._workloads import workloads
 
 __all__ = [
     "POLICY_KINDS",
@@ -62,6 +63,7 @@ __all__ = [
     "tiers",
     "profiles",
     "workload_endpoints",
+    "workloads",
     "calico_rules",
     "kubernetes_network_policies",
     "calico_network_policies",
