@@ -98,6 +98,8 @@ class Matcher:
         if second.any():
             skc = np.searchsorted(self._skey_starts, skeys[second], side="right") - 1
             found[second] = self._stables[(-3 - found[second].astype(np.int64)) * self._n_skeys + skc]
+        if found.size and int(found.min()) < _FALLBACK:
+            raise ValueError("compiled tables are inconsistent: a table cell is no outcome")
         return found
 
     def decide_v4(
@@ -157,6 +159,8 @@ class Matcher:
         if found <= -3:
             skc = bisect.bisect_right(self._l_skey_starts, skey) - 1
             found = int(self._stables[(-3 - found) * self._n_skeys + skc])
+        if found < _FALLBACK:
+            raise ValueError("compiled tables are inconsistent: a table cell is no outcome")
         return found
 
     def _find(self, ip: int) -> int:

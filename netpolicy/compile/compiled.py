@@ -3,9 +3,11 @@ tables hold (see :mod:`netpolicy.compile` for what each array means)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from ..model import Endpoint
+from ..model import Action, Endpoint
 from ..verdict import Decision, RuleRef
 
 __all__ = ["Compiled", "FALLBACK", "LOCAL_EXTERNAL", "LOCAL_FALLBACK", "NONE", "TooLarge"]
@@ -29,8 +31,8 @@ class Compiled:
         self.v4_peer = np.zeros((2, 1), np.int32)  # [as an egress destination, as an ingress source]
         self.v4_endpoint = np.full(1, -1, np.int32)
         self.v4_local = np.full((2, 1), LOCAL_EXTERNAL, np.int32)  # [egress, ingress]
-        self.hash_keys = np.zeros(1, np.uint32)
-        self.hash_vals = np.full(1, -1, np.int32)
+        self.hash_keys = np.zeros(2, np.uint32)  # two empty slots, as build_hash makes them
+        self.hash_vals = np.full(2, -1, np.int32)
         self.hash_shift = 31
         self.v6_starts: list[int] = [0]
         self.v6_peer = np.zeros((2, 1), np.int32)
@@ -68,14 +70,18 @@ class Compiled:
 
     def check(self) -> None:
         """Raises ValueError unless every index the matchers follow stays in bounds (the
-        compiled matcher reads without bounds checks)."""
+        compiled matcher reads without bounds checks), the address intervals are in order
+        and name the endpoints that own them, the hash finds each address's own interval,
+        and each outcome's allow bit is its decision's: a fault in the tables is an error,
+        never an Allow."""
         n_local = self.n_local[0] + self.n_local[1]
 
         def bad(what: str) -> None:
             raise ValueError(f"compiled tables are inconsistent: {what}")
 
-        if len(self.v4_starts) == 0 or int(self.v4_starts[0]) != 0:
-            bad("address intervals must start at 0")
+        self._check_addresses(bad)
+        self._check_outcomes(bad)
+        self._check_hash(bad)
         for local, peer in ((self.v4_local, self.v4_peer), (self.v6_local, self.v6_peer)):
             if local.size and (int(local.min()) < -2 or int(local.max()) >= n_local):
                 bad("local class out of range")
@@ -120,10 +126,71 @@ class Compiled:
             bad("outcome out of range")
         if self.stables.size and (int(self.stables.max()) >= n_out or int(self.stables.min()) < FALLBACK):
             bad("outcome out of range")
-        if len(self.hash_keys) != len(self.hash_vals) or len(self.hash_vals) & (len(self.hash_vals) - 1):
+
+    def _check_addresses(self, bad: Callable[[str], None]) -> None:
+        """Each family's interval arrays: as long as each other, starts strictly rising
+        from 0, endpoints in range; unless every flow goes to the reference, every
+        endpoint address is a one-address interval naming its endpoint (-3: several
+        share it), and no other interval names one."""
+        v6_starts = np.array([int(x) for x in self.v6_starts], object)
+        for family, starts, local, peer, owner in (
+            (4, np.asarray(self.v4_starts, np.int64), self.v4_local, self.v4_peer, self.v4_endpoint),
+            (6, v6_starts, self.v6_local, self.v6_peer, self.v6_endpoint),
+        ):
+            n = len(starts)
+            if n == 0 or starts[0] != 0 or (n > 1 and not (starts[1:] > starts[:-1]).all()):
+                bad(f"IPv{family} address intervals must rise from 0")
+            if local.shape != (2, n) or peer.shape != (2, n) or owner.shape != (n,):
+                bad(f"IPv{family} address arrays")
+            if owner.size and (int(owner.min()) < -3 or int(owner.max()) >= len(self.endpoints) or (owner == -2).any()):
+                bad(f"IPv{family} endpoint out of range")
+            if self.all_fallback:
+                continue
+            owners: dict[int, int] = {}
+            for eid, endpoint in enumerate(self.endpoints):
+                for ip in endpoint.ips:
+                    if ip.version == family:
+                        owners[int(ip)] = eid if owners.get(int(ip), eid) == eid else -3
+            at = {int(starts[k]): k for k in np.flatnonzero(owner != -1).tolist()}
+            if set(at) != set(owners):
+                bad(f"IPv{family} intervals of endpoints")
+            top = 1 << (32 if family == 4 else 128)
+            for address, k in at.items():
+                end = int(starts[k + 1]) if k + 1 < n else top
+                if end != address + 1 or int(owner[k]) != owners[address]:
+                    bad(f"IPv{family} interval of {address} names the wrong endpoint")
+
+    def _check_outcomes(self, bad: Callable[[str], None]) -> None:
+        """One allow bit per outcome, 1 exactly where its decision allows, and every
+        decision an Allow or a Deny; one reference mark per endpoint."""
+        if len(self.out_allow) != len(self.outcomes):
+            bad("outcomes")
+        allows = [decision.action is Action.ALLOW for decision, _ in self.outcomes]
+        if any(decision.action not in (Action.ALLOW, Action.DENY) for decision, _ in self.outcomes):
+            bad("an outcome neither allows nor denies")
+        if self.out_allow.size and (self.out_allow.tolist() != [int(a) for a in allows]):
+            bad("allow bits")
+        if len(self.verdict_by_reference) != len(self.endpoints):
+            bad("reference marks")
+
+    def _check_hash(self, bad: Callable[[str], None]) -> None:
+        """The hash of IPv4 point addresses: a power of two in size, with an empty slot
+        (key 0, value -1) to end each probe, a shift that keeps slots in range, and each
+        used slot's value the interval starting at its key."""
+        keys, vals = self.hash_keys, self.hash_vals
+        size = len(vals)
+        if len(keys) != size or size == 0 or size & (size - 1):
             bad("hash size")
-        if self.hash_vals.size and int(self.hash_vals.max()) >= len(self.v4_starts):
+        if not 0 <= self.hash_shift <= 32 or (self.hash_shift < 32 and 1 << (32 - self.hash_shift) > size):
+            bad("hash shift")
+        empty = vals == -1
+        if not empty.any() or (keys[empty] != 0).any():
+            bad("hash empty slots")
+        used = vals[~empty]
+        if used.size and (int(used.min()) < 0 or int(used.max()) >= len(self.v4_starts)):
             bad("hash value")
+        if used.size and (np.asarray(self.v4_starts)[used] != keys[~empty]).any():
+            bad("hash key")
 
     @property
     def nbytes(self) -> int:

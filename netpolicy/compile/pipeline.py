@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..model import Direction, Rule
+from ..errors import PolicyError
+from ..model import Action, Direction, Rule
 from ..resolve.index import index_of
 from .addresses import EGRESS_LOCAL, INGRESS_LOCAL, collect_atoms, partition, project_roles, rule_sides
 from .compiled import Compiled, TooLarge
@@ -56,6 +57,7 @@ def _compile(ps: Snapshot) -> Compiled:
         ingress_rules.extend(profile.ingress)
         egress_rules.extend(profile.egress)
     rules = egress_rules + ingress_rules
+    _check_actions(ps, rules)
 
     # label maps, kept to the labels some selector reads
     selectors: list[Any] = [p.selector for p in (*policies, *ps.staged_policies)]
@@ -112,3 +114,23 @@ def _compile(ps: Snapshot) -> Compiled:
     del specs, local
     lay_out_tables(out, concrete.tables)
     return out
+
+
+_RULE_ACTIONS = (Action.ALLOW, Action.DENY, Action.PASS, Action.LOG)
+_TIER_ENDS = (Action.DENY, Action.PASS)
+
+
+def _check_actions(ps: Snapshot, rules: list[Rule]) -> None:
+    """Raises PolicyError, as the reference evaluator does, for what the tables could
+    only guess at: a policy in a tier the snapshot does not have, a tier ending in
+    anything but Deny or Pass, a rule action that is none of Allow, Deny, Pass and Log."""
+    tiers = {tier.name: tier for tier in ps.tiers}
+    for tier in tiers.values():
+        if tier.default_action not in _TIER_ENDS:
+            raise PolicyError(f"internal inconsistency: tier {tier.name} has default action {tier.default_action}")
+    for policy in ps.policies:
+        if policy.tier not in tiers:
+            raise PolicyError(f"internal inconsistency: policy names unknown tier {policy.tier!r}")
+    for rule in rules:
+        if rule.action not in _RULE_ACTIONS:
+            raise PolicyError(f"internal inconsistency: rule action {rule.action!r}")
