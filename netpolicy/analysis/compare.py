@@ -166,7 +166,6 @@ def _segment(base: End, head: End, lo: int, hi: int) -> list[Cell]:
         return []
     if first_real_key(lo, hi) is None:
         return []
-    sources = _source_split(base, head, gb + gh, protocol)
     pieces: list[tuple[int, int]] = [(lo, hi)]
     for end in (base, head):
         if end.cutter is not None:
@@ -176,9 +175,10 @@ def _segment(base: End, head: End, lo: int, hi: int) -> list[Cell]:
         key = first_real_key(a, b)
         if key is None:
             continue
-        for source in sources:
-            before = _state_at(base, gb, key, source, protocol)
-            after = _state_at(head, gh, key, source, protocol)
+        piece_protocol = key >> KEY_BITS  # pieces are cut at every protocol with ports
+        for source in _source_split(base, head, gb + gh, piece_protocol):
+            before = _state_at(base, gb, key, source, piece_protocol)
+            after = _state_at(head, gh, key, source, piece_protocol)
             if before.verdict != after.verdict and {before.verdict, after.verdict} != {ABSENT, DENY}:
                 found.append(Cell(a, b, source, before, after))
     return found

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import attrs
 
 from ..compile.keys import KEY_BITS, union
-from ..model import Endpoint
+from ..model import Direction, Endpoint
 from .compare import ABSENT, ALLOW, Cell, Cutter, End, State, compare
 from .connections import summary_text
 from .keyspace import PORTED, Ports, ports_of
 from .parties import Party, external_party, group_endpoints
 from .places import address_of
 from .reach import ExternalAnswer, Reach
+from .scope import touched
 
 if TYPE_CHECKING:
     from ..resolve import Snapshot
@@ -349,26 +350,36 @@ def diff(base: Snapshot, head: Snapshot, *, external: bool = True, workloads: bo
     for party, _, _ in party_class:
         if party.namespace is not None:
             by_namespace.setdefault(party.namespace, set()).add(party)
-    memo: dict[tuple[int, int], _Fine] = {}
+    test = touched(base, head)
+    classes = range(len(sides.members))
+    out_touched = [any(test(eb, eh, Direction.EGRESS) for eb, eh in sides.members[c]) for c in classes]
+    in_touched = [any(test(eb, eh, Direction.INGRESS) for eb, eh in sides.members[c]) for c in classes]
+    parties_of: dict[int, list[tuple[Party, int]]] = {}
+    for party, c, n in party_class:
+        parties_of.setdefault(c, []).append((party, n))
+    pairs = {(a, b) for a in classes if out_touched[a] for b in classes}
+    pairs |= {(a, b) for b in classes if in_touched[b] for a in classes}
     rows: list[Change] = []
-    for pa, ca, na in party_class:
-        for pb, cb, _ in party_class:
-            if pa is pb and na < 2:
-                continue
-            key = (ca, cb)
-            if key not in memo:
-                memo[key] = sides.between(ca, cb)
-            if memo[key]:
-                rows.extend(_changes(pa, pb, memo[key]))
+    for ca, cb in sorted(pairs):
+        if ca not in parties_of or cb not in parties_of:
+            continue
+        cells = sides.between(ca, cb)
+        if not cells:
+            continue
+        for pa, na in parties_of[ca]:
+            for pb, _ in parties_of[cb]:
+                if pa is pb and na < 2:
+                    continue
+                rows.extend(_changes(pa, pb, cells))
     if external:
-        outside: dict[tuple[int, bool], list[tuple[int, list[tuple[int, int]], _Fine]]] = {}
-        for pa, ca, _ in party_class:
-            for outbound in (True, False):
-                if (ca, outbound) not in outside:
-                    outside[(ca, outbound)] = sides.external(ca, outbound)
-                for family, ranges, cells in outside[(ca, outbound)]:
+        for ca, parties in parties_of.items():
+            for outbound, flags in ((True, out_touched), (False, in_touched)):
+                if not flags[ca]:
+                    continue
+                for family, ranges, cells in sides.external(ca, outbound):
                     other = external_party(family, ranges)
-                    rows.extend(_changes(*((pa, other) if outbound else (other, pa)), cells))
+                    for pa, _ in parties:
+                        rows.extend(_changes(*((pa, other) if outbound else (other, pa)), cells))
     rows = _group(rows, by_namespace)
     rows.sort(key=_order)
     return Diff(rows, sides.added, sides.removed)
