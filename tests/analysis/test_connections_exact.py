@@ -213,3 +213,47 @@ def test_the_port_grid_is_what_connections_give(documents: list[dict[str, Any]],
                 else:
                     merged.append((lo, hi))
             assert list(grid[i][j]) == merged, (a.key, b.key)
+
+
+def _twins() -> list[Any]:
+    from netpolicy._fastmatch_py import Matcher as PureMatcher
+
+    try:
+        from netpolicy._fastmatch import Matcher as CompiledMatcher
+    except ImportError:  # not built here (CI requires it, and runs the suite in pure Python too)
+        return [PureMatcher]
+    return [PureMatcher, CompiledMatcher]
+
+
+@pytest.mark.parametrize("matcher", _twins(), ids=lambda m: m.__module__.rsplit(".", 1)[-1])
+@EXAMPLES
+@given(documents=nps.manifests(max_pods=3, max_policies=4, max_rules=3))
+def test_connections_equal_both_matcher_twins(matcher: Any, documents: list[dict[str, Any]]) -> None:
+    """Each twin's batch verdicts on every boundary flow between two pods are what the
+    connections say (the twins read the tables connections read, through their own code)."""
+    from netpolicy.engine import Engine
+    from netpolicy.reference._packet import shared_family
+
+    ps = netpolicy.from_objects(documents)
+    engine = Engine(ps, lambda p, f: reference(p, f), matcher)
+    found = connections(ps, workloads=False, external=False)
+    pods = [e for e in ps.endpoints if e.namespace and e.name]
+    flows, links, packets = [], [], []
+    for a in pods:
+        for b in pods:
+            if a is not b:
+                for packet in _packets(ps):
+                    families = [{ip.version for ip in e.ips} or None for e in (a, b)]
+                    if shared_family(families[0], families[1], packet["protocol"]) is None:
+                        continue  # no packet can go: evaluate raises, connections have none
+                    flows.append(netpolicy.Flow(a.key, b.key, **packet))
+                    links.append(found.between(a.key, b.key))
+                    packets.append(packet)
+    if not flows:
+        return
+    got = engine.evaluate_many(flows).allowed.tolist()
+    for flow, link, packet, allowed in zip(flows, links, packets, got):
+        want = link is not None and link.allows(
+            packet["protocol"], packet.get("dst_port"), packet.get("icmp_type"), packet.get("icmp_code"), packet.get("src_port")
+        )
+        assert bool(allowed) == want, (flow, str(link))
