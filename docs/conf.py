@@ -55,6 +55,7 @@ nitpick_ignore_regex = [
     # and private helpers that appear in signatures.
     ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|_ast\.Node)"),
     ("py:class", r"(Names|netpolicy\.resolve\.names\.\w+)"),
+    ("py:class", r"Snapshot"),  # what the analyses take: a PolicySet
     ("py:attr", r"Decision\.layer"),
     ("py:class", r"netpolicy\.(selector\._\w+|engine(\.\w+)?|matrix)\.\w+"),
 ]

@@ -124,7 +124,7 @@ class Connection:
 
     @property
     def text(self) -> str:
-        """The allowed packets in words (see :func:`summary_text`)."""
+        """The allowed packets in words: ``TCP 443,8080-8090; UDP 53``, ``all traffic``."""
         return summary_text((g.ports for g in self.grants), self.families)
 
     def allows(
