@@ -61,8 +61,8 @@ class Change:
 
     @property
     def ports_text(self) -> str:
-        """``TCP 443,8080-8090; UDP 53``, ``all traffic`` (see
-        :func:`~netpolicy.analysis.connections.summary_text`)."""
+        """The packets of the change in words: ``TCP 443,8080-8090; UDP 53``, or
+        ``all traffic``."""
         return summary_text(self.packets)
 
     def __str__(self) -> str:

@@ -75,7 +75,7 @@ class Snapshot:
     @property
     def calico_version(self) -> CalicoVersion:
         """The Calico release whose order this snapshot follows, as ``(3, minor)``: it
-        breaks ties between policies of equal order (see :mod:`netpolicy.loader.release`)."""
+        breaks ties between policies of equal order."""
         return self._calico_version
 
     @property
