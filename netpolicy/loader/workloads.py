@@ -14,6 +14,9 @@ from ..model import ContainerPort, Endpoint, IPAddress
 from ._endpoint_values import IANA_SVC_NAME, K8S_PROTOCOLS, calico_ports, parse_cidr, parse_ip, plain_ip, port_name, unique
 from ._envelope import _DNS_SUBDOMAIN, check_dns_subdomain
 from ._fields import MISSING, Field, short_repr
+from .podspec import CONTAINER_FIELDS as _CONTAINER
+from .podspec import CONTAINER_PORT_FIELDS as _CONTAINER_PORT
+from .podspec import POD_SPEC_FIELDS as _POD_SPEC
 from .records import WorkloadRecord
 from .registry import Inventory, Meta
 
@@ -240,28 +243,6 @@ def convert_workload_endpoint(root: Field, meta: Meta, inventory: Inventory) -> 
 
 # -- known fields ----------------------------------------------------------------------
 
-_POD_SPEC = frozenset(
-    (
-    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig",
-    "dnsPolicy", "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork",
-    "hostPID", "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "initContainers",
-    "nodeName", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority", "priorityClassName",
-    "readinessGates", "resourceClaims", "resources", "restartPolicy", "runtimeClassName",
-    "schedulerName", "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
-    "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
-    "tolerations", "topologySpreadConstraints", "volumes",
-    )
-)  # fmt: skip
-_CONTAINER = frozenset(
-    (
-    "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe",
-    "name", "ports", "readinessProbe", "resizePolicy", "resources", "restartPolicy",
-    "restartPolicyRules", "securityContext", "startupProbe", "stdin", "stdinOnce",
-    "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices", "volumeMounts",
-    "workingDir",
-    )
-)  # fmt: skip
-_CONTAINER_PORT = frozenset(("containerPort", "hostIP", "hostPort", "name", "protocol"))
 _WEP_SPEC = frozenset(
     (
     "orchestrator", "workload", "node", "containerID", "pod", "endpoint", "serviceAccountName",
