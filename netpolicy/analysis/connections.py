@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import attrs
 
-from ..compile.keys import KEY_BITS
+from ..compile.keys import KEY_BITS, Intervals, complement, intersect, union
 from ..errors import PolicyError
 from ..flow import protocol_number
 from ..model import PROTOCOL_NAMES, Endpoint
 from ..resolve.names import KIND_NAMES, resolve_name
 from ..verdict import Decision
-from .keyspace import ICMP, PORTED, Ports, ports_of, ports_text, range_text
+from .keyspace import ICMP, PORTED, Ports, family_keys, ports_of, ports_text, range_text, real_keys
 from .parties import Member, Party, external_party, group_endpoints, owning_workloads
 from .reach import Reach
 from .tables import KeyGrant
@@ -106,16 +106,79 @@ def summary_text(ports: Iterable[Ports], families: frozenset[int] = frozenset({4
     return "; ".join(parts)
 
 
-@attrs.frozen
+class Answer:
+    """Key-space grants (shared by every connection they answer), with their grants per
+    protocol and their texts made on first use."""
+
+    __slots__ = ("key_grants", "_grants", "_texts")
+
+    def __init__(self, key_grants: Sequence[KeyGrant]) -> None:
+        self.key_grants = tuple(key_grants)
+        self._grants: tuple[Grant, ...] | None = None
+        self._texts: dict[frozenset[int], str] = {}
+
+    @property
+    def grants(self) -> tuple[Grant, ...]:
+        if self._grants is None:
+            self._grants = grants_of(self.key_grants)
+        return self._grants
+
+    def text(self, families: frozenset[int]) -> str:
+        found = self._texts.get(families)
+        if found is None:
+            whole = union(iv for g in self.key_grants if g.source is None for iv in g.keys)
+            if not intersect(complement(whole), _possible(families)):
+                found = "all traffic"  # the common answer, without a grant per protocol
+            else:
+                found = summary_text((g.ports for g in self.grants), families)
+            self._texts[families] = found
+        return found
+
+
+def _possible(families: frozenset[int]) -> Intervals:
+    """The real keys of the packets that may go over ``families``."""
+    found = _POSSIBLE.get(families)
+    if found is None:
+        masks = [iv for family in families for iv in family_keys(family, families)]
+        found = _POSSIBLE[families] = intersect(real_keys(), union(masks))
+    return found
+
+
+_POSSIBLE: dict[frozenset[int], Intervals] = {}
+
+
 class Connection:
     """What ``src`` may send to ``dst``: ``grants``, each protocol's allowed packets with
     the decisions allowing them. ``families`` are the IP families packets between them
     may use."""
 
-    src: Party
-    dst: Party
-    grants: tuple[Grant, ...]
-    families: frozenset[int] = frozenset({4, 6})
+    __slots__ = ("src", "dst", "families", "_answer")
+
+    def __init__(self, src: Party, dst: Party, grants: Sequence[Grant] | Answer, families: frozenset[int] = frozenset({4, 6})) -> None:
+        self.src = src
+        self.dst = dst
+        self.families = families
+        if not isinstance(grants, Answer):
+            answer = Answer(())
+            answer._grants = tuple(grants)
+            grants = answer
+        self._answer = grants
+
+    @property
+    def grants(self) -> tuple[Grant, ...]:
+        """Each protocol's allowed packets with the decisions allowing them."""
+        return self._answer.grants
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Connection):
+            return NotImplemented
+        return (self.src, self.dst, self.families, self.grants) == (other.src, other.dst, other.families, other.grants)
+
+    def __hash__(self) -> int:
+        return hash((self.src, self.dst, self.families, self.grants))
+
+    def __repr__(self) -> str:
+        return f"Connection({self.src!r}, {self.dst!r}, {self.text!r})"
 
     @property
     def ports(self) -> tuple[Ports, ...]:
@@ -125,6 +188,8 @@ class Connection:
     @property
     def text(self) -> str:
         """The allowed packets in words: ``TCP 443,8080-8090; UDP 53``, ``all traffic``."""
+        if self._answer.key_grants:
+            return self._answer.text(self.families)
         return summary_text((g.ports for g in self.grants), self.families)
 
     def allows(
@@ -272,39 +337,44 @@ def connections(
         return wanted is None or member[0].namespace in wanted
 
     found: list[tuple[tuple[bool, str, bool, str], Connection]] = []
-    converted: dict[int, tuple[tuple[KeyGrant, ...], tuple[Grant, ...]]] = {}
+    answers: dict[int, Answer] = {}  # by the id of key grants Reach keeps
 
-    def families(*pods: Endpoint) -> frozenset[int]:
-        found = frozenset({4, 6})
-        for pod in pods:
-            have = reach.place(pod).families
-            found &= have or found  # an endpoint without an address takes any family
-        return found
+    def families(pod: Endpoint) -> frozenset[int]:
+        return reach.place(pod).families or frozenset({4, 6})  # without an address: any family
 
     def add(src: Party, dst: Party, key_grants: tuple[KeyGrant, ...], shared: frozenset[int]) -> None:
         if not key_grants:
             return
-        known = converted.get(id(key_grants))
-        if known is None:
-            known = converted[id(key_grants)] = (key_grants, grants_of(key_grants))
+        answer = answers.get(id(key_grants))
+        if answer is None or answer.key_grants is not key_grants:
+            answer = answers[id(key_grants)] = Answer(key_grants)
         order = (src.kind == "external", src.name, dst.kind == "external", dst.name)
-        found.append((order, Connection(src, dst, known[1], shared)))
+        found.append((order, Connection(src, dst, answer, shared)))
 
-    for a in members:
-        a_in = in_scope(a)
-        for b in members:
-            if not (a_in or in_scope(b)) or not a[1] or not b[1]:
-                continue
-            if a is b:
-                if len(a[1]) > 1:  # between two pods of one workload
-                    add(a[0], a[0], reach.between(a[1][0], a[1][1]), families(a[1][0]))
-                continue
-            add(a[0], b[0], reach.between(a[1][0], b[1][0]), families(a[1][0], b[1][0]))
-        if external and a_in and a[1]:
+    usable = [m for m in members if m[1]]
+    inside = [m for m in usable if in_scope(m)]
+    outside = [m for m in usable if not in_scope(m)]
+    kinds = {id(m): families(m[1][0]) for m in usable}
+
+    def pairs(sources: list[Member], destinations: list[Member]) -> None:
+        rows = reach.rows([m[1][0] for m in sources], [m[1][0] for m in destinations])
+        for a, row in zip(sources, rows):
+            mine = kinds[id(a)]
+            for b, key_grants in zip(destinations, row):
+                if a is b:
+                    if len(a[1]) > 1:  # between two pods of one workload
+                        add(a[0], a[0], reach.between(a[1][0], a[1][1]), mine)
+                    continue
+                add(a[0], b[0], key_grants, mine & kinds[id(b)])
+
+    pairs(inside, usable)  # from each party in scope, to every party
+    pairs(outside, inside)  # to each party in scope, from those out of it
+    if external:
+        for a in inside:
             for outbound in (True, False):
-                for family, key_grants, ranges in reach.external(a[1][0], outbound):
-                    outside = external_party(family, ranges)
-                    add(*((a[0], outside) if outbound else (outside, a[0])), key_grants, frozenset({family}))
+                for family, outside_grants, ranges in reach.external(a[1][0], outbound):
+                    blocks = external_party(family, ranges)
+                    add(*((a[0], blocks) if outbound else (blocks, a[0])), outside_grants, frozenset({family}))
     found.sort(key=lambda item: item[0])
     focused = tuple(m[0] for m in members if targets is not None and id(m) in targets)
     return Connections([c for _, c in found], [m[0] for m in members], focused)

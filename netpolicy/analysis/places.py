@@ -54,16 +54,17 @@ class Place:
     spots: tuple[Spot, ...]
     decided: bool
     signature: Any
+    #: the IP families it has an address in
+    families: frozenset[int] = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "families", frozenset(spot.family for spot in self.spots))
 
     def spot(self, family: int) -> Spot | None:
         for spot in self.spots:
             if spot.family == family:
                 return spot
         return None
-
-    @property
-    def families(self) -> frozenset[int]:
-        return frozenset(spot.family for spot in self.spots)
 
 
 def address_of(family: int, value: int) -> IPAddress:

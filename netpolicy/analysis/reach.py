@@ -12,7 +12,7 @@ decided by :class:`~.fallback.Referee`, one flow per class. Nothing is sampled.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -61,6 +61,8 @@ class Reach:
         self.referee = Referee(ps, extra=self.compiled.key_starts.tolist())
         self._places: dict[int, Place] = {}
         self._pairs: dict[tuple[Any, Any], tuple[KeyGrant, ...]] = {}
+        self._tabled: dict[tuple[Any, ...], tuple[KeyGrant, ...]] = {}
+        self._outside_tables: dict[tuple[int, bool, int], tuple[KeyGrant, ...]] = {}
         self._outside: dict[tuple[Any, ...], list[ExternalAnswer]] = {}
 
     def place(self, endpoint: Endpoint) -> Place:
@@ -90,20 +92,84 @@ class Reach:
         if not (a.decided and b.decided):
             return self.referee.decide(a.endpoint, b.endpoint, [(0, KEY_LIMIT)])
         shared = a.families & b.families
-        grants: list[KeyGrant] = []
-        unsure: Intervals = []
         reader = self.reader
+        tables = []
         for family in sorted(shared):
             s, d = a.spot(family), b.spot(family)
             assert s is not None and d is not None
-            egress = reader.table(s.local[0], d.peer[0])
-            ingress = reader.table(d.local[1], s.peer[1])
-            answer = restrict(reader.answer(egress, ingress), family_keys(family, shared))
+            tables.append((family, reader.table(s.local[0], d.peer[0]), reader.table(d.local[1], s.peer[1])))
+        return self._by_tables(shared, tuple(tables), a.endpoint, b.endpoint)
+
+    def _by_tables(
+        self, shared: frozenset[int], tables: tuple[tuple[int, int, int], ...], src: Endpoint, dst: Endpoint
+    ) -> tuple[KeyGrant, ...]:
+        """The grants of (family, egress table, ingress table) per shared family; the same
+        tables give the same grants, unless some keys are left to the reference (then
+        it decides for ``src`` and ``dst``)."""
+        key = (shared, tables)
+        found = self._tabled.get(key)
+        if found is not None:
+            return found
+        grants: list[KeyGrant] = []
+        unsure: Intervals = []
+        for family, egress, ingress in tables:
+            answer = restrict(self.reader.answer(egress, ingress), family_keys(family, shared))
             grants.extend(answer.grants)
             unsure.extend(answer.unsure)
         if unsure:
-            grants.extend(self.referee.decide(a.endpoint, b.endpoint, union(unsure)))
-        return merge_grants(grants)
+            grants.extend(self.referee.decide(src, dst, union(unsure)))
+            return merge_grants(grants)
+        found = self._tabled[key] = merge_grants(grants)
+        return found
+
+    def rows(self, srcs: Sequence[Endpoint], dsts: Sequence[Endpoint]) -> Iterator[list[tuple[KeyGrant, ...]]]:
+        """``[between(s, d) for d in dsts]`` for each ``s`` of ``srcs`` in turn, the
+        tables of a whole row looked up at once."""
+        places = [self.place(d) for d in dsts]
+        columns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for family in (4, 6):
+            at = [n for n, p in enumerate(places) if p.decided and p.spot(family) is not None]
+            spots = [places[n].spot(family) for n in at]
+            columns[family] = (
+                np.array(at, np.int64),
+                np.array([s.peer[0] for s in spots if s is not None], np.int64),
+                np.array([s.local[1] for s in spots if s is not None], np.int64),
+            )
+        for src in srcs:
+            a = self.place(src)
+            if not a.decided:
+                yield [self.between(src, d) for d in dsts]
+                continue
+            looked: dict[int, tuple[list[int], list[int]]] = {}
+            for family in a.families:
+                spot = a.spot(family)
+                assert spot is not None
+                idx, peers, locals_ = columns[family]
+                egress = np.full(len(dsts), -9, np.int64)
+                ingress = np.full(len(dsts), -9, np.int64)
+                egress[idx] = self.reader.tables(spot.local[0], peers)
+                ingress[idx] = self.reader.tables_at(locals_, np.full(len(locals_), spot.peer[1], np.int64))
+                looked[family] = (egress.tolist(), ingress.tolist())
+            row: list[tuple[KeyGrant, ...]] = []
+            by_tables, mine = self._by_tables, a.families
+            e4, i4 = looked.get(4, ([], []))
+            e6, i6 = looked.get(6, ([], []))
+            for n, (dst, b) in enumerate(zip(dsts, places)):
+                if dst is src:
+                    row.append(EVERYTHING)
+                    continue
+                if not b.decided:
+                    row.append(self.between(src, dst))
+                    continue
+                shared = mine & b.families
+                if len(shared) == 2:
+                    tables: tuple[tuple[int, int, int], ...] = ((4, e4[n], i4[n]), (6, e6[n], i6[n]))
+                elif 4 in shared:
+                    tables = ((4, e4[n], i4[n]),)
+                else:
+                    tables = ((6, e6[n], i6[n]),) if shared else ()
+                row.append(by_tables(shared, tables, src, dst))
+            yield row
 
     # -- between an endpoint and external addresses -------------------------------------------
 
@@ -136,19 +202,26 @@ class Reach:
         if place.decided:
             tables = self.reader.tables(spot.local[0 if outbound else 1], unique)
         for n in range(len(unique)):
-            sample = address_of(family, ext.sample[int(first[n])])
             if not place.decided:
+                sample = address_of(family, ext.sample[int(first[n])])
                 src, dst = (place.endpoint, sample) if outbound else (sample, place.endpoint)
                 answers.append(self.referee.decide(src, dst, keys))
                 continue
             table = int(tables[n])
+            known = self._outside_tables.get((family, outbound, table))
+            if known is not None:
+                answers.append(known)
+                continue
             answer: Answer = self.reader.answer(table, NONE) if outbound else self.reader.answer(NONE, table)
             answer = restrict(answer, keys)
             grants = list(answer.grants)
-            if answer.unsure:
+            if answer.unsure:  # left to the reference: decided for this peer class
+                sample = address_of(family, ext.sample[int(first[n])])
                 src, dst = (place.endpoint, sample) if outbound else (sample, place.endpoint)
                 grants.extend(self.referee.decide(src, dst, list(answer.unsure)))
-            answers.append(merge_grants(grants))
+                answers.append(merge_grants(grants))
+                continue
+            answers.append(self._outside_tables.setdefault((family, outbound, table), merge_grants(grants)))
         return _runs(family, ext.starts, np.asarray(label).reshape(-1), answers)
 
 

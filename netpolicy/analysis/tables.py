@@ -84,6 +84,19 @@ class TableReader:
         found: np.ndarray = c.groups[int(c.loc_tab[local]) + groups.astype(np.int64)].astype(np.int64)
         return found
 
+    def tables_at(self, locals_: np.ndarray, peers: np.ndarray) -> np.ndarray:
+        """The table of each (local class, peer class) pair (local classes >= 0)."""
+        c = self.compiled
+        locals_ = np.asarray(locals_, np.int64)
+        peers = np.asarray(peers, np.int64)
+        row = c.loc_row[locals_].astype(np.int64)
+        narrow = row >= 0
+        groups = np.empty(len(locals_), np.int64)
+        groups[narrow] = c.rows8[row[narrow] + peers[narrow]]
+        groups[~narrow] = c.rows16[-1 - row[~narrow] + peers[~narrow]]
+        found: np.ndarray = c.groups[c.loc_tab[locals_].astype(np.int64) + groups].astype(np.int64)
+        return found
+
     def table(self, local: int, peer: int) -> int:
         """The table of one (local class, peer class) pair (see :meth:`tables`)."""
         return int(self.tables(local, np.array([peer]))[0])
