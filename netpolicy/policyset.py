@@ -59,7 +59,13 @@ class PolicySet(Snapshot):
     def matrix(self, protocol: str | int = "TCP", port: int | None = None, namespaces: Iterable[str] | None = None) -> Matrix:
         """The reachability matrix among workload endpoints (optionally only those in
         ``namespaces``) for ``protocol`` and destination ``port``; see
-        :class:`netpolicy.Matrix`."""
+        :class:`netpolicy.Matrix`.
+
+        Every cell is one flow. ``port=None`` is the flow *without* a destination port,
+        as :meth:`evaluate` reads ``Flow(dst_port=None)``: a rule that names ports does
+        not match it, so a pair allowed only on some ports is False. It is not "on any
+        port": for the ports a pair may use, ask :func:`netpolicy.connections`, whose
+        answer the command ``netpolicy matrix`` without ``--port`` shows per cell."""
         return reachability(engine_for(self), protocol, port, namespaces)
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ from click.shell_completion import get_completion_class
 
 from .. import _version
 from ._common import dump, echo
+from ._formats import key_values, output_option
 
 __all__ = ["version", "version_option", "completion", "SHELLS", "COMPLETE_VAR"]
 
@@ -34,11 +35,14 @@ def _text(data: dict[str, str]) -> str:
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+@output_option(("text", "table", "json", "yaml"), "text")
 def version(output: str) -> None:
     """The netpolicy version, which matcher loaded, and the Python running it."""
     data = _about()
-    echo(_text(data) if output == "text" else dump(data, output))
+    if output == "table":
+        echo(key_values([(key.upper(), value) for key, value in data.items()]))
+    else:
+        echo(_text(data) if output == "text" else dump(data, output))
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -12,7 +12,7 @@ import attrs
 import click
 import yaml
 
-from ..errors import PolicyError, ValidationError
+from ..errors import PolicyError, Problem, ValidationError
 from ..flow import Flow
 from ..loader import DEFAULT_MAX_BYTES
 from ..loader.release import calico_version
@@ -58,8 +58,10 @@ class InvalidInput(click.ClickException):
 
     exit_code = EXIT_INVALID
 
-    def __init__(self, lines: str | Sequence[str]) -> None:
+    def __init__(self, lines: str | Sequence[str], problems: Sequence[Problem] = ()) -> None:
         self.lines = [lines] if isinstance(lines, str) else list(lines)
+        #: The loader's problems, when the input was invalid documents (for ``validate -o json``).
+        self.problems = list(problems)
         super().__init__("\n".join(self.lines))
 
     def show(self, file: IO[Any] | None = None) -> None:
@@ -70,7 +72,8 @@ class InvalidInput(click.ClickException):
     @classmethod
     def from_error(cls, exc: PolicyError) -> "InvalidInput":
         if isinstance(exc, ValidationError):
-            return cls([str(attrs.evolve(p, message=_in_cli_words(p.message))) for p in exc.problems])
+            problems = [attrs.evolve(p, message=_in_cli_words(p.message)) for p in exc.problems]
+            return cls([str(p) for p in problems], problems)
         return cls(_in_cli_words(str(exc)).splitlines() or [type(exc).__name__])
 
 

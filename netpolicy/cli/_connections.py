@@ -24,6 +24,7 @@ from ._common import (
     strict_option,
     style,
 )
+from ._formats import columns
 from ._sides import qualify
 from ._verdict import decision_data, decision_text, protocol_text
 
@@ -178,11 +179,7 @@ def render_table(result: Connections) -> str:
     rows = _rows(result)
     if not rows:
         return "no connections"
-    headers = _headers(result)
-    widths = [max(len(h), *(len(r[n]) for r in rows)) for n, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    out.extend("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
-    return "\n".join(out)
+    return columns(_headers(result), rows)
 
 
 def _md(text: str) -> str:

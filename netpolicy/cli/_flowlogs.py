@@ -4,6 +4,7 @@ them meanwhile), the summary on stderr, a progress bar there when it is a termin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ from ..errors import PolicyError
 from ..flowlogs import RecordError, RecordErrors, Summary, replay
 from ..policyset import PolicySet
 from ._common import EXIT_CHECK_FAILED, InvalidInput, echo
+from ._formats import write_records
 
 __all__ = ["CALICO_FORMATS", "ON_ERROR", "SUMMARY_FORMATS", "run", "run_dask"]
 
@@ -73,19 +75,40 @@ def run(
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="") as spool:
         with _progress(flows, "replaying") as progress:
             try:
-                summary = replay(policy_set, flows, input_format, name=name, out=spool, output_format=output,
+                summary = replay(policy_set, flows, input_format, name=name, out=spool, output_format=_streamed(output),
                                  batch_size=batch_size, on_error=on_error, skipped=_skipped, progress=progress)
             except RecordErrors as exc:
                 raise InvalidInput([str(error) for error in exc.errors] +
                                    ([f"and {exc.more} more malformed records"] if exc.more else [])) from None
             except PolicyError as exc:
                 raise InvalidInput.from_error(exc) from exc
-        spool.seek(0)
-        shutil.copyfileobj(spool, sys.stdout)
+        _emit(spool, output, json.loads(summary.json()))
     sys.stdout.flush()
     show_summary(summary, summary_format, summary_file)
     if exit_code and (summary.disagree or summary.verdicts.get("Deny")):
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _streamed(output: str) -> str:
+    """The format the records are spooled in: csv or jsonl as asked, else jsonl."""
+    return output if output in ("csv", "jsonl") else "jsonl"
+
+
+def _emit(spool: IO[str], output: str, summary: dict[str, Any]) -> None:
+    """The spooled records to stdout: as they are (csv, jsonl), or read back from JSON
+    lines as a table, or one JSON or YAML document ``{"records": [...], "summary": ...}``."""
+    spool.seek(0)
+    if output in ("csv", "jsonl"):
+        shutil.copyfileobj(spool, sys.stdout)
+        return
+    first = spool.readline()
+    head = list(json.loads(first)) if first.strip() else []
+
+    def records() -> Iterator[dict[str, Any]]:
+        spool.seek(0)
+        return (json.loads(line) for line in spool if line.strip())
+
+    write_records(records, sys.stdout, output, head, extra={"summary": summary} if output != "table" else None)
 
 
 def _dask_frame(path: str, input_format: str) -> Any:
@@ -107,8 +130,6 @@ def run_dask(
 ) -> None:
     """Replays a Parquet or CSV file on a Dask cluster (``local[:N]`` or a scheduler's
     address): partitions decided in parallel, written in order once all are."""
-    import json
-
     try:
         from .. import dask as on_dask
 
@@ -125,15 +146,14 @@ def run_dask(
             for k, future in enumerate(futures):
                 frame = future.result()
                 future.release()
-                if output == "jsonl":
+                if _streamed(output) == "jsonl":
                     spool.write(frame.to_json(orient="records", lines=True))
                     if len(frame):
                         spool.write("\n")
                 else:
                     spool.write(frame.to_csv(index=False, header=k == 0, lineterminator="\n"))
                 _count(counts, frame)
-            spool.seek(0)
-            shutil.copyfileobj(spool, sys.stdout)
+            _emit(spool, output, counts)
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
     except RecordErrors as exc:

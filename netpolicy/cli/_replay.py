@@ -15,16 +15,21 @@ from ..errors import PolicyError
 from ..flow import Flow
 from ..model import Action
 from ..policyset import PolicySet
+from . import _formats as formats
 from ._batch import allowed_many, decide_many
 from ._common import InvalidInput, side_text
 from ._verdict import deciding_label, protocol_text
 
-__all__ = ["INPUT_FORMATS", "Recorded", "read_flows", "Replay", "replay", "write_records", "summary_text"]
+__all__ = ["INPUT_FORMATS", "OUTPUTS", "Recorded", "read_flows", "Replay", "replay", "undecidable", "write_records",
+           "summary_text"]
 
 #: At most this many flows that cannot be decided are listed, then how many more.
 MAX_LISTED = 20
 
 INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
+#: The formats of the per-record verdicts (csv, the default, and jsonl stream the records
+#: alone; json and yaml are one document with the summary; table is for a person).
+OUTPUTS = ("csv", "jsonl", "table", "json", "yaml")
 _COLUMNS = ("src", "dst", "protocol", "dst_port", "src_port", "icmp_type", "icmp_code")
 _INTS = ("dst_port", "src_port", "icmp_type", "icmp_code")
 
@@ -200,10 +205,10 @@ def replay(
     try:
         return _replay(policy_set, recorded.flows, decisions=decisions, progress=progress)
     except PolicyError as exc:
-        raise InvalidInput(_undecidable(policy_set, recorded) or InvalidInput.from_error(exc).lines) from exc
+        raise InvalidInput(undecidable(policy_set, recorded) or InvalidInput.from_error(exc).lines) from exc
 
 
-def _undecidable(policy_set: PolicySet, recorded: Recorded) -> list[str]:
+def undecidable(policy_set: PolicySet, recorded: Recorded) -> list[str]:
     """``file:line: message`` for each flow that cannot be decided (at most MAX_LISTED,
     then how many more)."""
     found: list[str] = []
@@ -246,22 +251,18 @@ def _record(flow: Flow, allowed: bool, label: str | None) -> dict[str, Any]:
 
 
 def write_records(result: Replay, out: IO[str], fmt: str) -> None:
-    """Per-record verdicts as CSV or JSON lines."""
+    """Per-record verdicts in one of :data:`OUTPUTS`; json and yaml are the document
+    ``{"records": [...], "summary": {...}}``."""
     labels: Sequence[str | None] = result.decided_by or [None] * len(result.flows)
-    records = (_record(f, a, lbl) for f, a, lbl in zip(result.flows, result.allowed, labels))
-    if fmt == "jsonl":
-        for record in records:
-            out.write(json.dumps(record) + "\n")
-        return
+
+    def records() -> Iterator[dict[str, Any]]:
+        return (_record(f, a, lbl) for f, a, lbl in zip(result.flows, result.allowed, labels))
+
     columns = ["src", "dst", "protocol", "dst_port", "action", "allowed"] + (["decided_by"] if result.decided_by else [])
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        row = []
-        for column in columns:
-            value = record[column]
-            row.append("" if value is None else str(value).lower() if isinstance(value, bool) else value)
-        writer.writerow(row)
+    if fmt == "table":
+        columns.remove("allowed")
+    extra = {"summary": result.summary()} if fmt in ("json", "yaml") else None
+    formats.write_records(records, out, fmt, columns, extra=extra)
 
 
 def summary_text(summary: dict[str, Any]) -> str:

@@ -12,9 +12,12 @@ from ..resolve.fanout import expand
 from ..resolve.names import KIND_NAMES
 from ..verdict import Verdict, Verdicts
 from ._common import InvalidInput, style
+from ._formats import columns
 from ._verdict import action_text, flow_data, verdict_data, verdict_table
 
-__all__ = ["qualify", "decide", "result_table", "result_data", "result_explain", "synthetic_note"]
+__all__ = [
+    "qualify", "decide", "result_table", "result_data", "result_explain", "explain_data", "explain_table", "synthetic_note",
+]
 
 def qualify(side: str, namespaces: Sequence[str]) -> str:
     """``KIND/NAME`` in the namespace ``-n`` gives, as kubectl reads it."""
@@ -104,3 +107,34 @@ def _coloured(verdict: Verdict) -> str:
             lines[index] = "verdict: " + action_text(verdict.action)
             break
     return "\n".join(lines)
+
+
+def _trace(verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"event": step.event, "depth": step.depth, "text": step.text} for step in verdict.steps()]
+
+
+def explain_data(result: Verdict | Verdicts) -> dict[str, Any]:
+    """``explain -o json``: :func:`result_data`, each verdict with its ``trace``."""
+    data = result_data(result)
+    if isinstance(result, Verdict):
+        data["trace"] = _trace(result)
+    else:
+        for entry, verdict in zip(data["verdicts"], result):
+            entry["trace"] = _trace(verdict)
+    return data
+
+
+def _steps_table(verdict: Verdict) -> str:
+    return columns(["event", "trace"], [(step.event, "  " * step.depth + step.text) for step in verdict.steps()])
+
+
+def explain_table(result: Verdict | Verdicts) -> str:
+    """``explain -o table``: one row per step of the trace (several flows: a table each,
+    then the summary)."""
+    if isinstance(result, Verdict):
+        return _steps_table(result)
+    blocks = [_steps_table(verdict) for verdict in result]
+    count = sum(verdict.allowed for verdict in result)
+    summary = f"SUMMARY  {_SUMMARY[result.summary]} ({count} of {len(result)}) from {result.src} to {result.dst}"
+    tail = "\n".join([summary, *(f"NOTE     {note}" for note in result.notes)])
+    return "\n\n".join([*blocks, tail])

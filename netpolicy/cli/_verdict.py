@@ -8,6 +8,7 @@ from ..flow import Flow
 from ..model import PROTOCOL_NAMES, Action, PolicyRef
 from ..verdict import Decision, Reason, RuleRef, Verdict
 from ._common import side_text, style
+from ._formats import key_values
 
 __all__ = [
     "protocol_text",
@@ -162,5 +163,4 @@ def verdict_table(verdict: Verdict) -> str:
         rows.append(("LOGGED" if index == 0 else "", str(ref)))
     if verdict.pending is not None:
         rows.append(("PENDING", f"{verdict.pending.action} (with staged policies)"))
-    width = max(len(key) for key, _ in rows) + 2
-    return "\n".join(f"{key:<{width}}{value}".rstrip() for key, value in rows)
+    return key_values(rows)

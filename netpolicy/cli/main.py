@@ -6,23 +6,19 @@ Machine formats go to stdout alone; diagnostics and progress go to stderr.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 
 from ..errors import PolicyError
-from ..flow import Flow
-from ..model import Action
-from ..policyset import PolicySet
-from ..verdict import Verdict
-from . import _flowlogs, _html, _matrix, _replay
+from . import _html, _matrix, _terminal as terminal
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._connections import connections
 from ._diff import diff
+from ._replayverb import replay
+from ._validate import validate
 from ._common import (
     EXIT_CHECK_FAILED,
     InvalidInput,
@@ -41,8 +37,8 @@ from ._common import (
     style,
 )
 from ._environment import matcher_warning
-from ._sides import decide, qualify, result_data, result_explain, result_table
-from ._verdict import action_text, verdict_data, verdict_table
+from ._formats import cell, key_values, output_option
+from ._sides import decide, explain_data, explain_table, qualify, result_data, result_explain, result_table
 
 __all__ = ["cli", "main"]
 
@@ -66,55 +62,8 @@ cli.add_command(version)
 cli.add_command(completion)
 cli.add_command(connections)
 cli.add_command(diff)
-
-
-#: Jobs smaller than this (flows) show no progress bar.
-PROGRESS_MIN = 2000
-
-
-def _stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr when stderr is a terminal (and the job is large)."""
-    if total < PROGRESS_MIN or not _stderr_is_terminal():
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
-
-
-def _evaluating(policy_set: PolicySet, flow: Flow) -> Verdict:
-    try:
-        return policy_set.evaluate(flow)
-    except PolicyError as exc:
-        raise InvalidInput.from_error(exc) from exc
-
-
-# -- validate -------------------------------------------------------------------------------
-
-
-@cli.command()
-@filename_option()
-@strict_option()
-def validate(filenames: tuple[str, ...], strict: bool) -> None:
-    """Check that every document is valid.
-
-    Exit 0 when it is; otherwise exit 3 with one 'file:line:col: message' line per problem
-    on stderr.
-    """
-    policy_set = load_policy_set(filenames, strict=strict)
-    counts = [
-        (len(policy_set.tiers), "tier", "tiers"),
-        (len(policy_set.policies), "policy", "policies"),
-        (len(policy_set.staged_policies), "staged policy", "staged policies"),
-        (len(policy_set.endpoints), "endpoint", "endpoints"),
-        (len(policy_set.network_sets), "network set", "network sets"),
-    ]
-    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts]
-    echo(f"{style('valid', fg='green')}: {', '.join(parts)}")
+cli.add_command(replay)
+cli.add_command(validate)
 
 
 # -- evaluate / explain ---------------------------------------------------------------------
@@ -166,10 +115,16 @@ def _named(flow: dict[str, Any], namespaces: tuple[str, ...]) -> dict[str, Any]:
 @filename_option()
 @namespace_option("Namespace of pods given by bare name (default: 'default') and of KIND/NAME sides.")
 @flow_options
+@output_option(("text", "table", "json", "yaml"), "text")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied (to a Service: unless every backend allows).")
 @strict_option()
-def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: bool, strict: bool, **flow: Any) -> None:
+def explain(
+    filenames: tuple[str, ...], namespaces: tuple[str, ...], output: str, exit_code: bool, strict: bool, **flow: Any
+) -> None:
     """The readable trace of one flow: every tier, policy and rule that decided.
+
+    -o table lists the trace's steps (EVENT, TRACE); json and yaml are what evaluate -o json
+    gives, each verdict with its "trace": [{"event", "depth", "text"}...].
 
     \b
     Example:
@@ -179,7 +134,8 @@ def explain(filenames: tuple[str, ...], namespaces: tuple[str, ...], exit_code: 
     flow_value = build_flow(namespace=single_namespace(namespaces), **_named(flow, namespaces))
     policy_set = load_policy_set(filenames, strict=strict)
     result = decide(policy_set, flow_value)
-    echo(result_explain(result))
+    echo(result_explain(result) if output == "text" else explain_table(result) if output == "table"
+         else dump(explain_data(result), output))
     if exit_code and not result.allowed:
         sys.exit(EXIT_CHECK_FAILED)
 
@@ -236,7 +192,7 @@ def matrix(
     pods = _matrix.select_endpoints(policy_set, namespaces)
     if not pods:
         echo("warning: no pods" + (f" in namespace {', '.join(namespaces)}" if namespaces else ""), err=True)
-    with _progress(len(pods) ** 2, "evaluating") as progress:
+    with terminal.progress(len(pods) ** 2, "evaluating") as progress:
         try:
             if output == "html":
                 page = _html.page(policy_set, pods, protocol, port, budget=int(html_budget * 1e6), progress=progress)
@@ -257,105 +213,6 @@ def matrix(
         echo(dump(list(result.records()), "yaml"))
     else:
         echo(_matrix.render_csv(result), nl=False)
-
-
-# -- replay ---------------------------------------------------------------------------------
-
-
-@cli.command()
-@filename_option()
-@click.option(
-    "--flows",
-    "flows_file",
-    required=True,
-    type=click.File("rb"),
-    help="Recorded flows: CSV or JSON lines with src,dst,protocol,dst_port (Parquet with pyarrow), or a Calico "
-    "flow log (--input-format); '-' is stdin.",
-)
-@click.option(
-    "--input-format",
-    type=click.Choice(_replay.INPUT_FORMATS + _flowlogs.CALICO_FORMATS),
-    default="auto",
-    show_default=True,
-    help="csv, jsonl, parquet: the columns src,dst,protocol,dst_port; goldmane, whisker, enterprise: Calico's flow "
-    "logs, each record also checked against what was logged.",
-)
-@click.option("-o", "--output", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option(
-    "--decisions/--no-decisions",
-    default=True,
-    show_default=True,
-    help="Name what decided each flow (slower); --no-decisions gives only the verdicts.",
-)
-@click.option("--summary", "summary_file", type=click.File("w"), help="Also write the summary as JSON to this file.")
-@click.option("--summary-format", type=click.Choice(_flowlogs.SUMMARY_FORMATS), default="table", show_default=True,
-              help="The summary on stderr as a table or as JSON.")
-@click.option("--on-error", type=click.Choice(_flowlogs.ON_ERROR), default="fail", show_default=True,
-              help="A malformed record: fail, writing nothing, or skip it with a warning.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=65536, show_default=True,
-              help="Records of a Calico log read and decided at a time: memory is bounded by it.")
-@click.option("--dask", "dask_address", metavar="SCHEDULER|local[:N]",
-              help="Decide a Parquet or CSV file's partitions on a Dask cluster: a scheduler's address, or local:N "
-              "for N local worker processes (pip install 'netpolicy[dask]').")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when any flow is denied or (Calico's logs) disagrees with the log.")
-@strict_option()
-def replay(
-    filenames: tuple[str, ...],
-    flows_file: Any,
-    input_format: str,
-    output: str,
-    decisions: bool,
-    summary_file: Any,
-    summary_format: str,
-    on_error: str,
-    batch_size: int,
-    dask_address: str | None,
-    exit_code: bool,
-    strict: bool,
-) -> None:
-    """Decide every recorded flow: per-record verdicts on stdout, a summary on stderr.
-
-    \b
-    A Calico flow log (Goldmane's, the Whisker API's, Calico Enterprise's) is read in batches:
-    aggregated names resolve to the workload, records the log leaves open (no address,
-    labels shared by only some pods) are marked uncertain, and each record is compared with
-    what Calico logged on the reporting side.
-
-    \b
-    Examples:
-      netpolicy replay -f examples/staging --flows examples/flows.csv
-      netpolicy replay -f manifests/ --flows flows.ndjson --input-format goldmane --summary-format json
-      netpolicy replay -f manifests/ --flows flows.parquet --dask local:2
-    """
-    name = getattr(flows_file, "name", "-")
-    name = "<stdin>" if name in ("-", "<stdin>") else str(name)
-    if name == "<stdin>" and "-" in filenames:
-        raise click.UsageError("stdin cannot carry both the manifests (-f -) and the flows (--flows -)")
-    if dask_address is not None and (name == "<stdin>" or input_format in _flowlogs.CALICO_FORMATS):
-        raise click.UsageError("--dask reads a Parquet or CSV file (--flows PATH), not standard input or a Calico log")
-    policy_set = load_policy_set(filenames, strict=strict)
-    if dask_address is not None:
-        _flowlogs.run_dask(policy_set, name, input_format, dask_address, output=output, summary_format=summary_format,
-                           summary_file=summary_file, exit_code=exit_code)
-        return
-    if input_format in _flowlogs.CALICO_FORMATS:
-        _flowlogs.run(policy_set, flows_file, name, input_format, output=output, on_error=on_error,
-                      summary_format=summary_format, summary_file=summary_file, exit_code=exit_code,
-                      batch_size=batch_size)
-        return
-    recorded = _replay.read_flows(flows_file, name, input_format, on_error,
-                                  lambda problem: echo(f"warning: {problem} (skipped)", err=True))
-    with _progress(len(recorded.flows), "replaying") as progress:
-        result = _replay.replay(policy_set, recorded, decisions=decisions, progress=progress)
-    stdout = sys.stdout
-    _replay.write_records(result, stdout, output)
-    stdout.flush()  # the records before the summary, on a terminal too
-    summary = result.summary()
-    echo(json.dumps(summary, indent=2) if summary_format == "json" else _replay.summary_text(summary), err=True)
-    if summary_file is not None:
-        summary_file.write(json.dumps(summary, indent=2) + "\n")
-    if exit_code and summary["denied"]:
-        sys.exit(EXIT_CHECK_FAILED)
 
 
 # -- selector -------------------------------------------------------------------------------
@@ -379,7 +236,7 @@ def _labels(values: tuple[str, ...]) -> dict[str, str] | None:
 @cli.command()
 @click.argument("expression")
 @click.option("--labels", "label_args", multiple=True, metavar="K=V,...", help="Labels to match the selector against.")
-@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+@output_option(("text", "table", "json", "yaml"), "text")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the labels do not match.")
 def selector(expression: str, label_args: tuple[str, ...], output: str, exit_code: bool) -> None:
     """A Calico selector's canonical form, and whether it matches --labels.
@@ -396,11 +253,13 @@ def selector(expression: str, label_args: tuple[str, ...], output: str, exit_cod
     except PolicyError as exc:
         raise InvalidInput(str(exc).splitlines()) from exc
     matched = parsed.matches(labels) if labels is not None else None
-    if output != "text":
-        data: dict[str, Any] = {"selector": str(parsed)}
-        if labels is not None:
-            data["labels"] = labels
-            data["matches"] = matched
+    data: dict[str, Any] = {"selector": str(parsed)}
+    if labels is not None:
+        data["labels"] = labels
+        data["matches"] = matched
+    if output == "table":
+        echo(key_values([(key.upper(), cell(value)) for key, value in data.items()]))
+    elif output != "text":
         echo(dump(data, output))
     else:
         echo(str(parsed))

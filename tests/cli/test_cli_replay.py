@@ -137,7 +137,7 @@ def test_parquet(run: Run, tmp_path: Path, staging: netpolicy.PolicySet) -> None
 def test_progress_bar_only_on_a_terminal(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    main = importlib.import_module("netpolicy.cli.main")  # the module (the package exports a function of that name)
+    terminal = importlib.import_module("netpolicy.cli._terminal")
     flows = tmp_path / "many.csv"
     rows = ["staging/front-end,staging/back-end,TCP,443", "staging/front-end,staging/database,TCP,27017"] * 1500
     flows.write_text("src,dst,protocol,dst_port\n" + "\n".join(rows) + "\n")
@@ -145,9 +145,9 @@ def test_progress_bar_only_on_a_terminal(run: Run, tmp_path: Path, monkeypatch: 
     plain = run(args)
     assert plain.exit_code == 0
     assert plain.stderr == "3000 flows: 1500 allowed, 1500 denied\n"
-    monkeypatch.setattr(main, "_stderr_is_terminal", lambda: True)
-    terminal = run(args)
-    assert terminal.exit_code == 0
-    assert terminal.stdout == plain.stdout  # stdout carries the records alone
-    assert "replaying" in terminal.stderr
-    assert terminal.stderr.endswith("3000 flows: 1500 allowed, 1500 denied\n")
+    monkeypatch.setattr(terminal, "stderr_is_terminal", lambda: True)
+    shown = run(args)
+    assert shown.exit_code == 0
+    assert shown.stdout == plain.stdout  # stdout carries the records alone
+    assert "replaying" in shown.stderr
+    assert shown.stderr.endswith("3000 flows: 1500 allowed, 1500 denied\n")
