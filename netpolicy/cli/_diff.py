@@ -26,7 +26,7 @@ from ._common import EXIT_CHECK_FAILED, InvalidInput, dump, echo, load_policy_se
 from ..analysis.keyspace import protocol_text
 from ._verdict import decision_data, decision_text
 
-__all__ = ["FORMATS", "diff", "render", "record", "git_side"]
+__all__ = ["FORMATS", "diff", "render", "record", "git_side", "load_side"]
 
 FORMATS = ("table", "json", "yaml", "csv", "markdown")
 
@@ -66,7 +66,7 @@ def git_side(spec: str, into: str) -> str:
     return into
 
 
-def _load_side(label: str, specs: Sequence[str], strict: bool) -> PolicySet:
+def load_side(label: str, specs: Sequence[str], strict: bool) -> PolicySet:
     """One side, its loader errors labelled with the side."""
     with tempfile.TemporaryDirectory(prefix=f"netpolicy-{label}-") as tmp:
         try:
@@ -116,15 +116,15 @@ def diff(
     if staged:
         if base or head or not filenames:
             raise click.UsageError("--staged takes -f PATH... and neither --base nor --head")
-        before = _load_side("manifests", filenames, strict)
+        before = load_side("manifests", filenames, strict)
         after = staged_enforced(before)
     else:
         if filenames:
             raise click.UsageError("-f goes with --staged; compare two sides with --base and --head")
         if not base or not head:
             raise click.UsageError("give both --base and --head (or --staged -f PATH)")
-        before = _load_side("base", base, strict)
-        after = _load_side("head", head, strict)
+        before = load_side("base", base, strict)
+        after = load_side("head", head, strict)
     try:
         result = find_diff(before, after, external=external, workloads=workloads)
     except PolicyError as exc:
