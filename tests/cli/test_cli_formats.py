@@ -219,3 +219,19 @@ def test_every_verb_that_prints_data_takes_table_json_yaml(run: Run) -> None:
         found = re.search(r"-o, --output \[([^\]]+)\]", text)
         assert found, verb
         assert {"table", "json", "yaml"} <= set(found[1].split("|")), verb
+
+
+def test_replay_on_dask_as_a_document(run: Run, staging: netpolicy.PolicySet, tmp_path: Any) -> None:
+    pytest.importorskip("dask.distributed", reason="the Dask adapter needs dask[distributed] (pip install 'netpolicy[dask]')")
+    flows = recorded()[:4]
+    path = tmp_path / "flows.csv"
+    path.write_text("src,dst,protocol,dst_port\n" + "".join(f"{f.src},{f.dst},TCP,{f.dst_port}\n" for f in flows))
+    result = run(["replay", "-f", S, "--flows", str(path), "--dask", "local:1", "-o", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    verdicts = [staging.evaluate(Flow(src=f.src, dst=f.dst, protocol="TCP", dst_port=f.dst_port)) for f in flows]
+    assert [(r["src"], r["dst"], r["verdict"]) for r in data["records"]] == [
+        (str(f.src), str(f.dst), v.action.value) for f, v in zip(flows, verdicts)]
+    assert data["summary"]["records"] == len(flows)
+    assert data["summary"]["verdicts"] == {a: sum(v.action.value == a for v in verdicts) for a in ("Allow", "Deny")
+                                           if any(v.action.value == a for v in verdicts)}
