@@ -25,6 +25,7 @@ Load Kubernetes and Calico policy manifests with the workloads they act on, then
 from ._version import __version__
 from ._matcher import IMPLEMENTATION
 from .analysis import Connection, Connections, Diff, connections, diff
+from .analysis.lint import CHECKS, Check, Finding, Findings, analyze
 from .engine import BatchResult
 from .errors import PolicyError, Problem, SelectorSyntaxError, ValidationError
 from .flow import Flow
@@ -39,12 +40,16 @@ __all__ = [
     "IMPLEMENTATION",
     "Action",
     "BatchResult",
+    "CHECKS",
+    "Check",
     "Connection",
     "Connections",
     "Decision",
     "Diff",
     "Direction",
     "Endpoint",
+    "Finding",
+    "Findings",
     "Flow",
     "Matrix",
     "PolicyError",
@@ -58,6 +63,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "Verdicts",
+    "analyze",
     "connections",
     "diff",
     "from_objects",

@@ -15,15 +15,18 @@ what the tables leave to it. The foundation they share:
 On it: :func:`connections` (:mod:`.connections`), which ports are open between whom;
 :func:`diff` (:mod:`.diff`, over :mod:`.compare`), what a change allows or blocks that
 was not so before, and :func:`staged_enforced` (:mod:`.staged`) for Calico's pending
-verdict.
+verdict; :func:`analyze` (:mod:`.lint`), rules that never act or change nothing,
+selectors that select nothing, what no policy covers and what is open to everyone.
 """
 
 from .connections import Connection, Connections, Grant, connections
 from .diff import Change, Diff, diff
 from .keyspace import Ports
+from .lint import analyze
 from .parties import Party
 from .staged import staged_enforced
 
 __all__ = [
     "connections", "Connections", "Connection", "Grant", "Party", "Ports", "diff", "Diff", "Change", "staged_enforced",
+    "analyze",
 ]

@@ -17,6 +17,7 @@ from . import _html, _matrix, _terminal as terminal
 from ._about import COMPLETE_VAR, completion, version, version_option
 from ._connections import connections
 from ._diff import diff
+from ._lint import lint
 from ._replayverb import replay
 from ._validate import validate
 from ._common import (
@@ -62,6 +63,7 @@ cli.add_command(version)
 cli.add_command(completion)
 cli.add_command(connections)
 cli.add_command(diff)
+cli.add_command(lint)
 cli.add_command(replay)
 cli.add_command(validate)
 
