@@ -22,6 +22,9 @@ __all__ = ["flows", "endpoints"]
 _HANDMADE_V4 = ipaddress.ip_network("10.0.3.0/24")
 _HANDMADE_V6 = ipaddress.ip_network("fd00::3:0/112")
 _EXTERNAL = ("192.168.0.7", "8.8.8.8", "10.0.1.1", "2001:db8::7", "fd00:1::1")
+#: Felix's default failsafe ports, inbound and outbound (TCP and UDP): flows to and from
+#: host endpoints aim at them.
+_FAILSAFE_PORTS = (22, 53, 67, 68, 179, 2379, 2380, 5473, 6443, 6666, 6667)
 
 
 
@@ -34,6 +37,7 @@ class _FlowPlan:
     icmp_codes: tuple[int, ...]
     declared: dict[Any, tuple[tuple[int, int], ...]] = attrs.field(factory=dict)  # side -> (protocol, port) it declares
     handmade: dict[int, list[Any]] = attrs.field(factory=lambda: {4: [], 6: []})  # hand-built Endpoint sides
+    hosts: dict[int, list[Any]] = attrs.field(factory=lambda: {4: [], 6: []})  # host endpoints' addresses
 
 
 def _net_addresses(net: Any) -> list[Any]:
@@ -75,6 +79,7 @@ def _plan(ps: PolicySet | None) -> _FlowPlan:
     endpoints: dict[int, list[Any]] = {4: [], 6: []}
     declared: dict[Any, tuple[tuple[int, int], ...]] = {}
     handmade: dict[int, list[Any]] = {4: [], 6: []}
+    hosts: dict[int, list[Any]] = {4: [], 6: []}
     for number, endpoint in enumerate(ps.endpoints):
         if endpoint.namespace and not endpoint.is_host:
             # A look-alike that is not in the inventory: same labels, namespace, service
@@ -92,6 +97,8 @@ def _plan(ps: PolicySet | None) -> _FlowPlan:
                 endpoints[4].append(endpoint.key)
         for ip in endpoint.ips:
             endpoints[ip.version].append(ip)
+            if endpoint.is_host:
+                hosts[ip.version].append(ip)
         for port in endpoint.named_ports:
             named.setdefault(port.name, set()).add(port.port)
     nets: list[Any] = []
@@ -113,6 +120,15 @@ def _plan(ps: PolicySet | None) -> _FlowPlan:
                     icmp_codes.extend((icmp.code, (icmp.code + 1) % 256))
     for values in named.values():
         ports.extend(values)
+    if any(endpoint.is_host for endpoint in ps.endpoints):
+        ports.extend(_FAILSAFE_PORTS)
+    keys = {ip: endpoint.key for endpoint in ps.endpoints if endpoint.name for ip in endpoint.ips}
+    for service in ps.services:
+        ports.extend(port for _, port in service.ports)
+        for address in service.addresses:  # a backend serves its Service's ports too
+            for side in (address, keys.get(address)):
+                if side is not None:
+                    declared[side] = tuple(dict.fromkeys(declared.get(side, ()) + tuple(service.ports)))
     for net in dict.fromkeys(nets):
         for address in _net_addresses(net):
             sides[address.version].append(address)
@@ -128,6 +144,7 @@ def _plan(ps: PolicySet | None) -> _FlowPlan:
         tuple(dict.fromkeys(icmp_codes)),
         declared,
         handmade,
+        hosts,
     )
 
 
@@ -137,7 +154,8 @@ _PROTOCOLS_V6 = ("TCP", "UDP", "ICMPv6", "TCP", "SCTP", "UDP", "UDPLite", 47)
 
 def _side_choice(plan: _FlowPlan, family: int) -> st.SearchStrategy[Any]:
     endpoints, others, handmade = plan.endpoints[family], plan.sides[family], plan.handmade[family][:3]
-    options = [st.sampled_from(values) for values in (endpoints, others, endpoints) if values]
+    # a host endpoint one time in four, where there are any
+    options = [st.sampled_from(values) for values in (endpoints, others, endpoints, plan.hosts[family]) if values]
     choice = st.one_of(options)
     if not handmade:
         return choice
@@ -179,8 +197,9 @@ def _flow(draw: st.DrawFn, plan: _FlowPlan, ipv6: bool, protocols: tuple[Any, ..
 def flows(ps: PolicySet | None = None, *, ipv6: bool = True, protocols: Collection[str | int] | None = None) -> st.SearchStrategy[Flow]:
     """Flows between the endpoints of ``ps`` (as ``namespace/pod`` or by address), the
     members and edges of the CIDRs its sets and rules mention, and external addresses;
-    to the ports its rules mention (named ports resolved through the endpoints) and
-    others; ICMP types and codes its rules mention; both IP families.
+    to the ports its rules mention (named ports resolved through the endpoints), its
+    Services' ports, the failsafe ports where it has host endpoints, and others; ICMP
+    types and codes its rules mention; both IP families.
 
     Without ``ps``, flows between a fixed handful of addresses. ``protocols`` narrows the
     protocols (names or numbers); ``ipv6=False`` keeps to IPv4.

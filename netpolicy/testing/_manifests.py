@@ -10,6 +10,7 @@ from hypothesis.errors import InvalidArgument
 
 from .. import PolicySet, from_objects
 from ._cluster import _cnp
+from ._hosts import _host_endpoint, _host_layers, _objects, _services
 from ._inventory import _namespace, _network_set, _pod, _service_account, _workload_endpoint
 from ._policies import _anp, _banp, _calico_policy, _k8s_policy, _profile, _tier
 from ._vocabulary import INVENTORY_KINDS, POLICY_KINDS, Manifest, Vocabulary, _check_bool, _check_kinds, _check_size, vocabularies
@@ -122,6 +123,18 @@ def _manifests(draw: st.DrawFn, args: _ManifestArgs) -> list[Manifest]:
         start = draw(st.integers(0, len(out) - 1))
         end = draw(st.integers(start + 1, len(out)))
         out[start:end] = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": out[start:end]}]
+    # Drawn last, so that an example without them is drawn as before.
+    if "HostEndpoint" in args.inventory_kinds:
+        hosts = [draw(_host_endpoint(vocab, i, tuple(profile_names), crd)) for i in range(draw(st.sampled_from((0, 0, 0, 1, 2))))]
+        if hosts:
+            out.extend(draw(_host_layers(vocab, out, hosts)))
+            out.extend(hosts)
+    if "EndpointSlice" in args.inventory_kinds:
+        addresses = [
+            item["ip"] for doc in _objects(out) if doc.get("kind") == "Pod"
+            for item in doc["status"].get("podIPs") or [{"ip": doc["status"]["podIP"]}]
+        ]
+        out.extend(draw(_services(vocab, out, addresses)))
     return out
 
 
@@ -142,6 +155,10 @@ def manifests(
     """Lists of manifest dicts that load: Namespaces and Pods always, the ``inventory``
     kinds (default all of :data:`INVENTORY_KINDS`) and policies of the ``kinds`` (default
     all of :data:`POLICY_KINDS`).
+
+    With HostEndpoints, some global policies are untracked (doNotTrack), preDNAT or
+    forward (applyOnForward) policies; with EndpointSlices, some Calico rules name their
+    Services (``services``).
 
     ``crd_forms`` lets Calico objects use ``crd.projectcalico.org/v1``; ``wrap`` sometimes
     wraps documents in a ``v1 List``; ``ipv6=False`` keeps everything IPv4.

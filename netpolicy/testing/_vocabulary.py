@@ -31,7 +31,8 @@ POLICY_KINDS = frozenset(
 #: Optional inventory kinds (Namespaces and Pods are always generated).
 INVENTORY_KINDS = frozenset(
     {"ServiceAccount", "NetworkSet", "GlobalNetworkSet", "Tier", "Profile", "WorkloadEndpoint", "Deployment",
-     "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+     "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "HostEndpoint",
+     "EndpointSlice"}
 )
 
 _CALICO = "projectcalico.org/v3"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from ._cluster import cluster_network_policies
 from ._flows import endpoints, flows
+from ._hosts import endpoint_slices, host_endpoints
 from ._inventory import global_network_sets, namespaces, network_sets, pods, service_accounts, workload_endpoints
 from ._labels import label_keys, label_maps, label_selectors, label_values
 from ._manifests import manifests, policy_sets
@@ -63,6 +64,8 @@ __all__ = [
     "tiers",
     "profiles",
     "workload_endpoints",
+    "host_endpoints",
+    "endpoint_slices",
     "workloads",
     "calico_rules",
     "kubernetes_network_policies",

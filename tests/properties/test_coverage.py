@@ -1,5 +1,6 @@
 """The strategies must make interesting policy sets: over a fixed-seed run, verdicts
-are decided by every rule action and every default, both Allow and Deny."""
+are decided by every rule action and every default, both Allow and Deny, and by host
+endpoints' failsafe ports and layers and by rules that name Services."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from netpolicy import Verdict
 from netpolicy.testing import strategies as nps
-from netpolicy.verdict import Reason
+from netpolicy.verdict import Layer, Reason
 
 from .support import draw_flows, load, requires_loader
 
@@ -37,6 +38,11 @@ REQUIRED = {
     "ICMP flow",
     "set member",
     "staged policy changes the pending verdict",
+    "host endpoint decided",
+    "failsafe port",
+    "untracked layer decided",
+    "preDNAT layer decided",
+    "services rule decided",
 }
 
 
@@ -71,11 +77,29 @@ def outcomes(verdict: Verdict) -> set[str]:
             found.add(f"profile {action}")
         elif decision.reason == Reason.NO_PROFILE_MATCH:
             found.add(f"no profile rule: {action}")
+        elif decision.reason == Reason.FAILSAFE:
+            found.add("failsafe port")
+        if decision.layer is not None:
+            found.add("host endpoint decided")
+            if decision.layer in (Layer.UNTRACKED, Layer.PRE_DNAT):
+                found.add(f"{decision.layer} layer decided")
         if any(s.event == "pass" for s in steps):
             found.add(f"Pass rule then {action}")
         if any(s.event == "default" and "Pass" in s.text for s in steps):
             found.add(f"tier default Pass then {action}")
     return found
+
+
+def _services_rule(ps: Any, verdict: Verdict) -> bool:
+    """Whether a rule with a ``services`` clause decided a side."""
+    policies = {policy.ref: policy for policy in ps.policies}
+    for decision in (verdict.egress, verdict.ingress):
+        if decision is None or decision.reason != Reason.RULE or decision.policy not in policies:
+            continue
+        rule = policies[decision.policy].rules(decision.direction)[decision.rule]
+        if rule.source.services is not None or rule.destination.services is not None:
+            return True
+    return False
 
 
 def _set_member(ps: Any, verdict: Verdict) -> bool:
@@ -98,6 +122,8 @@ def test_a_run_reaches_every_outcome() -> None:
             seen.update(outcomes(verdict))
             if _set_member(ps, verdict):
                 seen["set member"] += 1
+            if _services_rule(ps, verdict):
+                seen["services rule decided"] += 1
 
     run()
     missing = REQUIRED - set(seen)
