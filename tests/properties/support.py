@@ -7,7 +7,7 @@ import copy
 from typing import Any, Callable, Iterator
 
 import pytest
-from hypothesis import settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 import netpolicy
 from netpolicy.testing import strategies as nps
@@ -124,3 +124,28 @@ def insert_rules(documents: list[Manifest], data: st.DataObject, make_rule: Call
 #: For properties that load or compile policy sets per example: a quarter of the
 #: profile's examples (50 under ``ci``), to keep the suite's runtime moderate.
 heavy = settings(max_examples=max(10, settings.default.max_examples // 4))
+
+
+class _Drawn(Exception):
+    def __init__(self, value: Any) -> None:
+        super().__init__("drawn")
+        self.value = value
+
+
+def first_drawn(strategy: st.SearchStrategy[Any], predicate: Callable[[Any], bool], max_examples: int = 300) -> Any:
+    """The first example of ``strategy`` (fixed seed, generation only: nothing is shrunk,
+    unlike ``hypothesis.find``) that satisfies ``predicate``; fails the test when none of
+    ``max_examples`` does, for then the strategy no longer draws what is asked of it."""
+
+    @settings(max_examples=max_examples, database=None, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck), deadline=None)
+    @given(strategy)
+    def search(value: Any) -> None:
+        if predicate(value):
+            raise _Drawn(value)
+
+    try:
+        search()
+    except _Drawn as drawn:
+        return drawn.value
+    pytest.fail(f"no example among {max_examples} satisfies {getattr(predicate, '__name__', predicate)}")
