@@ -72,6 +72,7 @@ class _Compare:
         self.a, self.b = a, b
         self.blamed: set[RuleKey] = set()
         self._done: set[tuple[int, int, str]] = set()
+        self._pairs: set[tuple[int, int]] = set()
 
     def rows(self, ta: int, tb: int, kind: str) -> None:
         if (ta, tb, kind) in self._done:
@@ -110,6 +111,9 @@ class _Compare:
 
     def _secondary(self, x: int, y: int, sx: int | None, sy: int | None) -> None:
         """A key class where a table reads source keys: compare per source key class."""
+        if (x, y) in self._pairs:
+            return
+        self._pairs.add((x, y))
         ca, cb = self.a.compiled, self.b.compiled
         sa, va = _row(ca, sx, True) if sx is not None else (np.array([0], np.int64), np.array([x], np.int64))
         sb, vb = _row(cb, sy, True) if sy is not None else (np.array([0], np.int64), np.array([y], np.int64))
@@ -182,19 +186,32 @@ def _direction(ra: Reach, rb: Reach, compare: _Compare, d: int, family: int) -> 
     ll = np.repeat(np.array(locs, np.int64), len(peers))
     pp = np.tile(np.array(peers, np.int64), len(locs))
     keep = np.ones(len(ll), np.bool_)
+    row = {l: n for n, l in enumerate(locs)}
+    column = {p: n for n, p in enumerate(peers)}
     owner = {members[l][0]: l for l in locs if len(members[l]) == 1}
-    for p, found in peer_members.items():
-        if len(found) == 1 and found[0] in owner:
-            keep &= ~((ll == owner[found[0]]) & (pp == p))
+    alone = [row[owner[found[0]]] * len(peers) + column[p] for p, found in peer_members.items()
+             if len(found) == 1 and found[0] in owner]
+    keep[np.array(alone, np.int64)] = False  # an endpoint alone in both classes: no flow but to itself
     ll, pp = ll[keep], pp[keep]
     ta = ra.reader.tables_at(ll, pp)
-    tb = rb.reader.tables_at(np.array([pairs_l[v] for v in ll.tolist()], np.int64),
-                             np.array([pairs_p[v] for v in pp.tolist()], np.int64))
+    tb = rb.reader.tables_at(_mapped(pairs_l, ll), _mapped(pairs_p, pp))
     if family == 4:
         kinds = np.zeros(len(ll), np.int64)
     else:
         sl = np.isin(ll, np.array(sorted(single_l), np.int64))
         sp = np.isin(pp, np.array(sorted(single_p), np.int64))
         kinds = np.where(sl | sp, 2, 1)
-    for x, y, k in set(zip(ta.tolist(), tb.tolist(), kinds.tolist())):
-        compare.rows(x, y, _KINDS[k])
+    width = int(tb.max()) + 4 if len(tb) else 4
+    combined = np.unique(((ta + 3) * width + (tb + 3)) * 3 + kinds)
+    for value in combined.tolist():
+        rest, k = divmod(value, 3)
+        x, y = divmod(rest, width)
+        compare.rows(x - 3, y - 3, _KINDS[k])
+
+
+def _mapped(mapping: dict[int, int], values: np.ndarray) -> np.ndarray:
+    keys = np.array(list(mapping), np.int64)
+    table = np.full(int(keys.max()) + 1 if len(keys) else 1, -1, np.int64)
+    table[keys] = np.array(list(mapping.values()), np.int64)
+    found: np.ndarray = table[values]
+    return found

@@ -183,12 +183,13 @@ class _Collector:
             single_p = np.isin(pp, np.array(sorted(s.peer_single), np.int64))
             kinds = np.where(single_l | single_p, 2, 1)
         # an endpoint alone in its local class and in its peer class: no flow but to itself
+        row = {l: n for n, l in enumerate(locs.tolist())}
+        column = {p: n for n, p in enumerate(peers.tolist())}
         owner = {id(s.local[l][0]): l for l in locs.tolist() if len(s.local[l]) == 1}
+        alone = [row[owner[id(members[0])]] * len(peers) + column[p] for p, members in s.peer.items()
+                 if len(members) == 1 and id(members[0]) in owner]
         keep = np.ones(len(ll), np.bool_)
-        if owner:
-            for p, members in s.peer.items():
-                if len(members) == 1 and id(members[0]) in owner:
-                    keep &= ~((ll == owner[id(members[0])]) & (pp == p))
+        keep[np.array(alone, np.int64)] = False
         combos = tables[keep] * 3 + kinds[keep]
         unique, first, counts = np.unique(combos, return_index=True, return_counts=True)
         kept_ll, kept_pp = ll[keep], pp[keep]
