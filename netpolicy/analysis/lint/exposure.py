@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ...compile.keys import KEY_LIMIT, Intervals, intersect, union
+import numpy as np
+
+from ...compile import NONE
+from ...compile.keys import KEY_BITS, KEY_LIMIT, Intervals, intersect, union
 from ...model import Direction, Endpoint
 from ..connections import summary_text
-from ..keyspace import Ports, ports_of
+from ..keyspace import Ports, ports_of, protocol_keys, real_keys
 from ..reach import Reach
 from .coverage import _workload
 from .findings import Finding
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["exposed_external", "exposed_namespaces"]
 
 _TOP = {4: 1 << 32, 6: 1 << 128}
+#: the keys of flows between two endpoints over IPv4: every real key but ICMPv6's
+_V4_REAL: Intervals = intersect(real_keys(), [(0, 58 << KEY_BITS), (59 << KEY_BITS, KEY_LIMIT)])
 
 
 def _texts(keys: Intervals, endpoint: Endpoint) -> tuple[str, ...]:
@@ -70,20 +75,108 @@ def exposed_external(ps: Snapshot, reach: Reach) -> list[Finding]:
     return out
 
 
-def exposed_namespaces(ps: Snapshot, reach: Reach, limit: int = 200_000) -> list[Finding]:
+def _maybe_open(reach: Reach, sources: Sequence[Endpoint], targets: Sequence[Endpoint]) -> list[bool | Intervals]:
+    """Per target, the keys open from a source of every other namespace, read off both
+    directions' tables a key class at a time for the IPv4 address of every side: twice,
+    once counting a key class some table leaves to the source port or to the reference
+    (and ICMPv6, which goes over IPv6) as allowed, once as denied. False when even the
+    first finds nothing; the keys when both agree (exact); True when they differ, or
+    when some side has no IPv4 address or is not decided by the tables (then the
+    target is to be read in full)."""
+    c = reach.compiled
+    nk = len(c.key_starts)
+    places = [reach.place(s) for s in (*sources, *targets)]
+    if not all(p.decided and p.spot(4) is not None for p in places):
+        return [True] * len(targets)
+    order = sorted(range(len(sources)), key=lambda n: sources[n].namespace or "")
+    names = [sources[n].namespace or "" for n in order]
+    starts = np.array([n for n in range(len(order)) if n == 0 or names[n] != names[n - 1]], np.int64)
+    spot = [p.spot(4) for p in places]
+    s_spots = [spot[n] for n in order]
+    s_local = np.array([x.local[0] for x in s_spots if x is not None], np.int64)
+    s_peer = np.array([x.peer[1] for x in s_spots if x is not None], np.int64)
+    t_spots = spot[len(sources):]
+    masks: dict[int, np.ndarray] = {}
+    starts_k = c.key_starts.astype(np.int64)
+    ends_k = np.append(starts_k[1:], KEY_LIMIT)
+    (lo6, hi6), = protocol_keys(58)
+    icmpv6 = (starts_k < hi6) & (ends_k > lo6)  # decided on IPv6 addresses: not bounded here
+    if not any(6 in p.families for p in places):
+        icmpv6[:] = False  # no IPv6 address: no ICMPv6 flow
+
+    sure: dict[int, np.ndarray] = {}
+
+    def allowed(tables: np.ndarray, upper: bool) -> np.ndarray:
+        unique, inverse = np.unique(tables, return_inverse=True)
+        rows = []
+        for table in unique.tolist():
+            found = (masks if upper else sure).get(table)
+            if found is None:
+                if table < 0:
+                    masks[table] = np.ones(nk, np.bool_)
+                    sure[table] = np.full(nk, table == NONE, np.bool_)
+                else:
+                    row = c.tables[table * nk : (table + 1) * nk].astype(np.int64)
+                    plain = (row >= 0) & c.out_allow[np.maximum(row, 0)].astype(np.bool_)
+                    masks[table] = plain | (row < 0) | icmpv6
+                    sure[table] = plain & ~icmpv6
+                found = (masks if upper else sure)[table]
+            rows.append(found)
+        matrix: np.ndarray = np.stack(rows)[inverse.reshape(tables.shape)]
+        return matrix
+
+    real = _key_mask(starts_k, ends_k, _V4_REAL) | icmpv6
+    result: list[bool | Intervals] = []
+    count = len(s_local)
+    for first in range(0, len(targets), 64):
+        chunk = t_spots[first : first + 64]
+        t_peer = np.array([x.peer[0] for x in chunk if x is not None], np.int64)
+        t_local = np.array([x.local[1] for x in chunk if x is not None], np.int64)
+        egress = reach.reader.tables_at(np.tile(s_local, len(chunk)), np.repeat(t_peer, count)).reshape(len(chunk), count)
+        ingress = reach.reader.tables_at(np.repeat(t_local, count), np.tile(s_peer, len(chunk))).reshape(len(chunk), count)
+        high = np.logical_or.reduceat(allowed(egress, True) & allowed(ingress, True), starts, axis=1)
+        low = np.logical_or.reduceat(allowed(egress, False) & allowed(ingress, False), starts, axis=1)
+        for n, target in enumerate(targets[first : first + 64]):
+            others = [k for k, start in enumerate(starts.tolist()) if names[start] != target.namespace]
+            if not others:
+                result.append(False)
+                continue
+            top = high[n, others].all(axis=0) & real
+            if not top.any():
+                result.append(False)
+            elif (low[n, others].all(axis=0) & real == top).all():
+                result.append([(int(starts_k[k]), int(ends_k[k])) for k in np.flatnonzero(top).tolist()])
+            else:
+                result.append(True)
+    return result
+
+
+def _key_mask(starts: np.ndarray, ends: np.ndarray, keys: Intervals) -> np.ndarray:
+    mask = np.zeros(len(starts), np.bool_)
+    for lo, hi in keys:
+        mask |= (starts < hi) & (ends > lo)
+    return mask
+
+
+def exposed_namespaces(ps: Snapshot, reach: Reach) -> list[Finding]:
     """Endpoints that some endpoint of every other namespace may reach on the same keys
-    (from any source port); skipped when more than ``limit`` pairs of classes would be
-    read."""
+    (from any source port). Only the endpoints whose ingress tables alone allow that
+    (:func:`_maybe_open`) are read in full, pair by pair."""
     namespaces: dict[str, list[Endpoint]] = {}
     classes: dict[object, Endpoint] = {}
     for endpoint in ps.endpoints:
         if endpoint.namespace and not endpoint.is_host:
             namespaces.setdefault(endpoint.namespace, []).append(endpoint)
             classes.setdefault((endpoint.namespace, reach.place(endpoint).signature), endpoint)
-    groups = _groups(ps, reach)
-    if len(namespaces) < 2 or len(classes) * len(groups) > limit:
+    if len(namespaces) < 2:
         return []
     sources: Sequence[Endpoint] = list(classes.values())
+    every = _groups(ps, reach)
+    maybe = _maybe_open(reach, sources, [members[0] for _, members in every])
+    made: list[Finding | None] = [
+        _finding(name, members, intersect(keys, _V4_REAL)) for (name, members), keys in zip(every, maybe)
+        if isinstance(keys, list)]
+    groups = [g for g, keep in zip(every, maybe) if keep is True]
     targets = [members[0] for _, members in groups]
     per_ns: list[dict[str, Intervals]] = [{} for _ in targets]
     for src, row in zip(sources, reach.rows(sources, targets)):
@@ -95,7 +188,6 @@ def exposed_namespaces(ps: Snapshot, reach: Reach, limit: int = 200_000) -> list
             if keys:
                 mine = per_ns[n].setdefault(src.namespace, [])
                 mine.extend(keys)
-    out = []
     for (name, members), found in zip(groups, per_ns):
         others = len(namespaces) - (members[0].namespace in namespaces)
         if not others or len(found) < others:
@@ -103,11 +195,17 @@ def exposed_namespaces(ps: Snapshot, reach: Reach, limit: int = 200_000) -> list
         common: Intervals = [(0, KEY_LIMIT)]
         for keys in found.values():
             common = intersect(common, union(keys))
-        if not ports_of(common):
-            continue
-        texts = _texts(common, members[0])
-        out.append(Finding(
-            "exposed-all-namespaces", "note", f"{name} is open to every other namespace on {'; '.join(texts)}", subject=name,
-            origin=members[0].origin, evidence=tuple(e.key for e in members[:5] if e.key != name)))
+        made.append(_finding(name, members, common))
+    out = [f for f in made if f is not None]
+    out.sort(key=lambda f: f.subject or "")
     return out
+
+
+def _finding(name: str, members: list[Endpoint], keys: Intervals) -> Finding | None:
+    if not ports_of(keys):
+        return None
+    texts = _texts(keys, members[0])
+    return Finding(
+        "exposed-all-namespaces", "note", f"{name} is open to every other namespace on {'; '.join(texts)}", subject=name,
+        origin=members[0].origin, evidence=tuple(e.key for e in members[:5] if e.key != name))
 
