@@ -16,6 +16,7 @@ from ..errors import PolicyError
 from ..flow import Flow, protocol_number
 from ..model import Endpoint
 from .single import Address, named, settle
+from .threads import run_spans
 
 __all__ = ["COLUMNS"]
 
@@ -56,11 +57,12 @@ class _Columns:
         return int(self.skey[k])
 
 
-def _columns(engine: _Resolves, flows: Any) -> _Columns:
+def _columns(engine: _Resolves, flows: Any, workers: int = 1) -> _Columns:
+    """``flows`` as columns; ``workers`` threads build the keys of a mapping's flows."""
     if hasattr(flows, "column_names") and hasattr(flows, "column"):  # a pyarrow Table
         flows = {name: flows.column(name).to_numpy(zero_copy_only=False) for name in flows.column_names}
     if isinstance(flows, Mapping):
-        return _from_mapping(engine, flows)
+        return _from_mapping(engine, flows, workers)
     if isinstance(flows, (str, bytes)) or not isinstance(flows, Iterable):
         raise TypeError("evaluate_many takes an iterable of Flow, a mapping of columns or a pyarrow Table")
     return _from_flows(engine, list(flows))
@@ -152,7 +154,26 @@ def _protocols(data: Mapping[str, Any], n: int) -> np.ndarray:
     return proto
 
 
-def _from_mapping(engine: _Resolves, data: Mapping[str, Any]) -> _Columns:
+def _keys(matcher: Matcher, proto: np.ndarray, columns: tuple[np.ndarray | None, ...], key: np.ndarray,
+          skey: np.ndarray | None, workers: int) -> tuple[int, int]:
+    """``matcher.flow_keys`` over spans of the flows on ``workers`` threads: the same
+    keys and the same (first wrong flow, first ICMPv6 flow) as one call."""
+    dport, sport, itype, icode = columns
+
+    def part(start: int, stop: int) -> tuple[int, int]:
+        def cut(column: np.ndarray | None) -> np.ndarray | None:
+            return None if column is None else column[start:stop]
+
+        bad, icmp6 = matcher.flow_keys(
+            proto[start:stop], cut(dport), cut(sport), cut(itype), cut(icode), key[start:stop], cut(skey)
+        )
+        return (bad + start if bad >= 0 else -1), (icmp6 + start if icmp6 >= 0 else -1)
+
+    found = run_spans(len(key), workers, part)
+    return (next((bad for bad, _ in found if bad >= 0), -1), next((icmp6 for _, icmp6 in found if icmp6 >= 0), -1))
+
+
+def _from_mapping(engine: _Resolves, data: Mapping[str, Any], workers: int = 1) -> _Columns:
     unknown = set(data) - set(COLUMNS)
     if unknown:
         raise PolicyError(f"unknown columns {sorted(unknown)}; columns are {', '.join(COLUMNS)}")
@@ -174,7 +195,7 @@ def _from_mapping(engine: _Resolves, data: Mapping[str, Any]) -> _Columns:
     # given field suits its flow's protocol
     key = np.empty(n, np.uint32)
     cols.skey = np.empty(n, np.uint32) if sport is not None else None  # None: the matcher takes the protocol from the key
-    bad, icmp6 = engine.matcher.flow_keys(proto, dport, sport, itype, icode, key, cols.skey)
+    bad, icmp6 = _keys(engine.matcher, proto, (dport, sport, itype, icode), key, cols.skey, workers)
     if bad >= 0:
         given = {name: int(column[bad]) for name, column, absent in (
             ("dst_port", dport, 0), ("src_port", sport, 0), ("icmp_type", itype, -1), ("icmp_code", icode, -1),
