@@ -1,5 +1,6 @@
 """``netpolicy diff``: what a change to the policies allows or blocks, and its renderings
-(table, JSON, YAML, CSV, Markdown for a pull-request comment).
+(table, JSON, YAML, CSV, Markdown for a pull-request comment, and the HTML heatmap of
+:mod:`._htmldiff`).
 
 A side is what ``-f`` takes (files, directories, ``-``), or ``git:REV:PATH``: PATH (a file
 or a directory, relative to the current directory) as it is in revision REV of the
@@ -24,11 +25,12 @@ from ..errors import PolicyError
 from ..policyset import PolicySet
 from ._common import EXIT_CHECK_FAILED, InvalidInput, dump, echo, load_policy_set, strict_option
 from ..analysis.keyspace import protocol_text
+from . import _htmldiff
 from ._verdict import decision_data, decision_text
 
 __all__ = ["FORMATS", "diff", "render", "record", "git_side", "load_side"]
 
-FORMATS = ("table", "json", "yaml", "csv", "markdown")
+FORMATS = ("table", "json", "yaml", "csv", "markdown", "html")
 
 
 def git_side(spec: str, into: str) -> str:
@@ -129,7 +131,7 @@ def diff(
         result = find_diff(before, after, external=external, workloads=workloads)
     except PolicyError as exc:
         raise InvalidInput.from_error(exc) from exc
-    text = render(result, output)
+    text = _htmldiff.render(result, before, after) if output == "html" else render(result, output)
     echo(text, nl=not text.endswith("\n"))
     failed = (exit_code and bool(result)) or (fail_on == "added" and bool(result.added)) or (
         fail_on == "removed" and bool(result.removed)) or (fail_on == "any" and bool(result))
@@ -175,7 +177,8 @@ _HEAD = ["change", "source", "destination", "packets", "verdict", "before: decid
 
 
 def render(result: Diff, output: str) -> str:
-    """``result`` in one of :data:`FORMATS`."""
+    """``result`` in one of :data:`FORMATS` but ``html``, which needs both sides
+    (:func:`._htmldiff.render`)."""
     if output in ("json", "yaml"):
         data = {"changes": [record(c) for c in result], "added_endpoints": list(result.added_endpoints),
                 "removed_endpoints": list(result.removed_endpoints)}
