@@ -103,14 +103,30 @@ def test_sarif_validates_against_the_schema(run: Run, manifests: str, which: str
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
 
 
-def test_sarif_points_at_the_policy(run: Run, manifests: str) -> None:
+def test_sarif_points_at_the_rule(run: Run, manifests: str) -> None:
     log = json.loads(run(["lint", "-f", manifests, "-o", "sarif"]).output)
     shadowed = [r for r in log["runs"][0]["results"] if r["ruleId"] == "shadowed-rule"]
     assert len(shadowed) == 1
     physical = shadowed[0]["locations"][0]["physicalLocation"]
-    assert physical["region"] == {"startLine": 11, "startColumn": 1}
+    line = SHADOWED.splitlines().index("  - action: Deny") + 1
+    assert physical["region"] == {"startLine": line, "startColumn": 5}
     assert physical["artifactLocation"]["uri"].endswith("policies.yaml")
     assert shadowed[0]["level"] == "warning"
+    # a finding about a workload points at its manifest, the pod's first line
+    exposed = [r for r in log["runs"][0]["results"] if r["ruleId"] == "exposed-external"]
+    pod = SHADOWED.splitlines().index("kind: Pod")  # the line before, 1-based
+    assert exposed and exposed[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == pod
+
+
+def test_sarif_rule_lines_of_a_list_item_fall_back_to_the_item(run: Run, tmp_path: pathlib.Path) -> None:
+    """Inside a List the rule's place is not looked for: the item's line is given."""
+    items = yaml.safe_load_all(SHADOWED)
+    path = tmp_path / "list.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": list(items)}, sort_keys=False))
+    log = json.loads(run(["lint", "-f", str(path), "-o", "sarif", "--check", "shadowed-rule"]).output)
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    text = path.read_text().splitlines()
+    assert text[region["startLine"] - 1].lstrip("- ").startswith("apiVersion: projectcalico.org/v3")
 
 
 def test_a_broken_sarif_log_fails_the_schema(run: Run, manifests: str) -> None:

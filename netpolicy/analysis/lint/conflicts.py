@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ...model import Action, Direction, Endpoint, Policy, Rule
 from ..reach import Reach
-from .findings import Finding
+from .findings import Finding, rule_path
 from .witness import Witnesses, flow_text, order_text
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def conflicts(ps: Snapshot, applies: dict[int, list[Endpoint]], reach: Reach) ->
             "order-conflict", "warning",
             f"{ra.action.value} rule {a} overlaps {rb.action.value} rule {b} of {second.ref}, of the same {order} "
             f"({order_text(first.order)}) in tier {first.tier}", first.ref, direction, a, origin=first.origin,
-            evidence=(f"both match {flow_text(flow)}",)))
+            evidence=(f"both match {flow_text(flow)}",), path=rule_path(first, direction, a)))
     return out
 
 

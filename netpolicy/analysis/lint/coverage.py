@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ...model import Action, Direction, Endpoint, Policy, PolicyRef
 from ..parties import controller
 from .cells import Reached
-from .findings import Finding
+from .findings import Finding, rule_path
 
 if TYPE_CHECKING:
     from ...resolve import Snapshot
@@ -73,7 +73,7 @@ def no_default_deny(ps: Snapshot, applies: dict[int, list[Endpoint]]) -> list[Fi
 def log_only_drops(ps: Snapshot, found: Reached) -> list[Finding]:
     """Per tier, direction and policy of the Log rules: flows that only Log rules of
     the tier matched, denied by the tier's end."""
-    origins = {p.ref: p.origin for p in ps.policies}
+    policies = {p.ref: p for p in ps.policies}
     by: dict[tuple[str, Direction, PolicyRef], set[int]] = {}
     for tier, direction, logged in found.log_drops:
         for ref, _, n in logged:
@@ -83,6 +83,7 @@ def log_only_drops(ps: Snapshot, found: Reached) -> list[Finding]:
         first = min(rules)
         out.append(Finding(
             "log-only-drop", "warning", f"traffic that only Log rules of tier {tier} matched is denied by the tier's "
-            "default action", ref, direction, first, origin=origins.get(ref),
-            evidence=tuple(f"Log rule {n} matched, then end of tier {tier}" for n in sorted(rules))))
+            "default action", ref, direction, first, origin=policies[ref].origin,
+            evidence=tuple(f"Log rule {n} matched, then end of tier {tier}" for n in sorted(rules)),
+            path=rule_path(policies[ref], direction, first)))
     return out

@@ -3,13 +3,33 @@ with an id and a level, pointing at a policy (and a rule) and where it was writt
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, Sequence
 
 import attrs
 
-from ...model import Direction, Origin, PolicyRef
+from ...model import Direction, Origin, Policy, PolicyRef
 
-__all__ = ["LEVELS", "Check", "CHECKS", "Finding", "Findings", "level_rank"]
+__all__ = ["LEVELS", "Check", "CHECKS", "Finding", "Findings", "level_rank", "rule_path"]
+
+_CALICO = ("NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy")
+_WRITTEN = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+def rule_path(policy: Policy, direction: Direction, index: int) -> tuple[str | int, ...] | None:
+    """The field path of a policy's rule in its manifest: Calico's rules are written one
+    for one; a rule converted from a Kubernetes kind that records the rule it came from
+    (``from_rule``) points at that one; None for the others."""
+    rules = policy.rules(direction) or ()
+    if not 0 <= index < len(rules):
+        return None
+    written = rules[index].from_rule
+    if written is not None:
+        found = _WRITTEN.match(written)
+        return ("spec", found.group(1), int(found.group(2))) if found else None
+    if policy.ref.kind in _CALICO:
+        return ("spec", "ingress" if direction is Direction.INGRESS else "egress", index)
+    return None
 
 #: the levels, most severe first
 LEVELS = ("error", "warning", "note")
@@ -70,7 +90,8 @@ class Finding:
     """One finding: the ``check`` (an id of ``netpolicy.CHECKS``) and its ``level``, a
     ``message``, the ``policy`` and ``rule`` it is about (``direction`` and index among
     that direction's rules) or the ``subject`` (an endpoint, workload, namespace or
-    tier) when no policy is at fault, where it was written (``origin``), and the
+    tier) when no policy is at fault, where it was written (``origin``: the policy's
+    document; ``path``: the rule's field path in it, when known), and the
     ``evidence``: related rules, a witness flow, the ports."""
 
     check: str
@@ -82,6 +103,9 @@ class Finding:
     subject: str | None = None
     origin: Origin | None = None
     evidence: tuple[str, ...] = ()
+    #: where the rule is written in its policy's manifest, as a field path
+    #: (``("spec", "ingress", 2)``), when it is known
+    path: tuple[str | int, ...] | None = attrs.field(default=None, eq=False)
 
     @property
     def where(self) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ...model import Direction, Endpoint, Policy
 from ...resolve.index import index_of
 from ...selector import Selector
-from .findings import Finding
+from .findings import Finding, rule_path
 
 if TYPE_CHECKING:
     from ...resolve import Snapshot
@@ -66,5 +66,5 @@ def empty_rule_selectors(ps: Snapshot) -> list[Finding]:
                             "empty-rule-selector", "warning",
                             f"the rule's {side_name} selector matches no endpoint or network set of the input",
                             policy.ref, direction, n, origin=policy.origin,
-                            evidence=(f"{side_name} selector: {side.selector}",)))
+                            evidence=(f"{side_name} selector: {side.selector}",), path=rule_path(policy, direction, n)))
     return out

@@ -28,7 +28,7 @@ from ...reference import evaluate as reference_evaluate
 from ..reach import Reach
 from .agree import blame
 from .cells import Marked, Reached, RuleKey
-from .findings import Finding
+from .findings import Finding, rule_path
 from .witness import Witnesses, flow_text
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def shadowed(ps: Snapshot, found: Reached, reach: Reach, applies: dict[int, list
             message = f"{rule.action.value} rule {what}: it matches no flow of the input, or only flows decided before it"
             evidence = ()
         out.append(Finding("shadowed-rule", "warning", message, policy.ref, direction, n, origin=policy.origin,
-                           evidence=evidence))
+                           evidence=evidence, path=rule_path(policy, direction, n)))
     return out
 
 
@@ -137,9 +137,11 @@ def redundant(ps: Snapshot, found: Reached, marks: Marked, rounds: int = 6) -> t
         key = (policy.ref, direction, n)
         if key in never:
             out.append(Finding("redundant-rule", "note", f"{rule.action.value} rule is redundant: it is shadowed (it never acts)",
-                               policy.ref, direction, n, origin=policy.origin, evidence=("shadowed",)))
+                               policy.ref, direction, n, origin=policy.origin, evidence=("shadowed",),
+                               path=rule_path(policy, direction, n)))
         elif key in agreed:
             out.append(Finding("redundant-rule", "note",
                                f"{rule.action.value} rule is redundant: where it decides, the rules after it decide alike",
-                               policy.ref, direction, n, origin=policy.origin, evidence=("agrees with what happens anyway",)))
+                               policy.ref, direction, n, origin=policy.origin, evidence=("agrees with what happens anyway",),
+                               path=rule_path(policy, direction, n)))
     return out, never | agreed
