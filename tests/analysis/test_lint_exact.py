@@ -100,3 +100,56 @@ def test_shadowed_rules_never_act_and_the_others_do(documents: list[dict[str, An
             assert after is not None and after.action == verdict.action, (flow, redundant)
     # shadowed Allow, Deny and Pass rules are redundant
     assert {k for k in shadowed if rules[k].action is not Action.LOG} <= redundant
+
+
+def _ranges(text: str) -> list[tuple[int, int, int]]:
+    """(protocol, first, last) of ``TCP 80,443; UDP all ports`` (ported protocols only)."""
+    names = {"TCP": 6, "UDP": 17, "SCTP": 132, "UDPLite": 136}
+    found = []
+    for part in text.split("; "):
+        protocol, _, ports = part.partition(" ")
+        if protocol not in names:
+            continue
+        for piece in ports.split(","):
+            if piece == "all ports":
+                found.append((names[protocol], 1, 65535))
+            elif piece.replace("-", "").isdigit():
+                first, _, last = piece.partition("-")
+                found.append((names[protocol], int(first), int(last or first)))
+    return found
+
+
+@settings(max_examples=max(5, settings.default.max_examples // 20), deadline=None)
+@given(nps.manifests(max_pods=3, max_policies=4, max_rules=3, wrap=False))
+def test_what_is_reported_open_to_everyone_is_open(documents: list[dict[str, Any]]) -> None:
+    """Each port reported open to every external address is allowed from each external
+    address of the grid; each reported open to every other namespace, from some endpoint
+    of each other namespace (both ends of each reported range, and the reference decides)."""
+    ps = _load(documents)
+    findings = analyze(ps, disable=[c for c in netpolicy.CHECKS if not c.startswith("exposed-")])
+    by_key = {e.key: e for e in ps.endpoints if e.name}
+    addresses = _external(ps)[:6]
+    for finding in findings:
+        members = [by_key[k] for k in (*finding.evidence, finding.subject or "") if k in by_key]
+        if not members:
+            continue
+        target = members[0]
+        text = finding.message.split(" on ", 1)[1].removesuffix(" (no ingress policy applies)")
+        if text == "all traffic":
+            text = "TCP all ports; UDP all ports"
+        for protocol, first, last in _ranges(text):
+            for port in {first, last}:
+                if finding.check == "exposed-external":
+                    for address in addresses:
+                        if address.version not in {ip.version for ip in target.ips}:
+                            continue
+                        verdict = _verdict(ps, netpolicy.Flow(address, target, protocol, port))
+                        assert verdict is not None and verdict.allowed, (finding, address, port)
+                else:
+                    others = {e.namespace for e in ps.endpoints if e.namespace and e.namespace != target.namespace
+                              and not e.is_host}
+                    for namespace in others:
+                        assert any(
+                            (v := _verdict(ps, netpolicy.Flow(e, target, protocol, port))) is not None and v.allowed
+                            for e in ps.endpoints if e.namespace == namespace and not e.is_host and e is not target
+                        ), (finding, namespace, port)
