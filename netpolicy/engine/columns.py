@@ -15,6 +15,7 @@ from .._matcher import Matcher
 from ..errors import PolicyError
 from ..flow import Flow, protocol_number
 from ..model import Endpoint
+from ._text import all_v4, some_v4
 from .single import Address, named, settle
 from .threads import run_spans
 
@@ -258,9 +259,40 @@ def _sides(engine: _Resolves, name: str, values: np.ndarray) -> tuple[np.ndarray
         return values.astype(np.uint32), other
     if values.dtype.kind not in "OUS":
         raise TypeError(f"column {name!r} must hold IP addresses (text or integers) or 'namespace/pod', not {values.dtype}")
-    out = np.zeros(n, np.uint32)
+    listed = values.tolist()
+    fast = all_v4(listed)  # the common case: every value plain IPv4 text, no per-value Python
+    if fast is not None:
+        return fast, other
+    # distinct values once each, in first-seen order (so the first bad one raises, as
+    # value by value would): plain IPv4 text parsed at once, the rest one by one
+    try:
+        distinct = list(dict.fromkeys(listed))
+    except TypeError:  # an unhashable value: value by value, to fail where that fails
+        return _each_side(engine, name, listed, other)
+    index = dict(zip(distinct, range(len(distinct))))
+    codes = np.fromiter(map(index.__getitem__, listed), np.int64, n)
+    parsed, table = some_v4(distinct)
+    by_code: dict[int, Any] = {}
+    for code in np.flatnonzero(~parsed).tolist():
+        found = _parse_side(engine, name, distinct[code])
+        if found[0] == 4:
+            table[code] = found[1]
+        else:
+            by_code[code] = found
+    out = table[codes]
+    if by_code:
+        rest = np.zeros(len(distinct), np.bool_)
+        rest[list(by_code)] = True
+        for k in np.flatnonzero(rest[codes]).tolist():
+            other[k] = by_code[int(codes[k])]
+    return out, other
+
+
+def _each_side(engine: _Resolves, name: str, listed: list[Any], other: dict[int, Any]) -> tuple[np.ndarray, dict[int, Any]]:
+    """Value by value (a value that cannot be a dictionary key fails where it is)."""
+    out = np.zeros(len(listed), np.uint32)
     cache: dict[Any, Any] = {}
-    for k, value in enumerate(values.tolist()):
+    for k, value in enumerate(listed):
         parsed = cache.get(value)
         if parsed is None:
             parsed = cache[value] = _parse_side(engine, name, value)
