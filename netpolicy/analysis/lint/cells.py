@@ -41,7 +41,7 @@ from ..reach import Reach
 if TYPE_CHECKING:
     from ...resolve import Snapshot
 
-__all__ = ["RuleKey", "Reached", "Marked", "reached", "rule_key", "mark_passes"]
+__all__ = ["RuleKey", "Reached", "Marked", "Sample", "reached", "rule_key", "mark_passes"]
 
 #: a policy rule: (policy, direction, index among the direction's rules)
 RuleKey = tuple[PolicyRef, Direction, int]
@@ -72,6 +72,8 @@ class Reached:
     log_drops: set[tuple[str, Direction, tuple[RuleKey, ...]]] = attrs.field(factory=set)
     #: (a Log rule, the rule of its policy that decided after it) in some flow
     log_then: set[tuple[RuleKey, RuleKey]] = attrs.field(factory=set)
+    #: per deciding rule, flows of some cells it decides (from the tables)
+    samples: dict[RuleKey, list["Sample"]] = attrs.field(factory=dict)
 
     def add(self, decision: Decision | None, logged: Iterable[RuleRef], cells: int = 1) -> None:
         logged = tuple(logged)
@@ -96,6 +98,9 @@ _NOT_ICMPV6: Intervals = intersect(real_keys(), [(0, 58 << KEY_BITS), (59 << KEY
 _ICMPV6_ONLY: Intervals = intersect(real_keys(), protocol_keys(58))
 _NOT_ICMP: Intervals = intersect(real_keys(), [(0, 1 << KEY_BITS), (2 << KEY_BITS, KEY_LIMIT)])
 _KINDS = ("v4", "v6", "v6all")
+_KEY_LISTS = {"v4": _NOT_ICMPV6, "v6": _ICMPV6_ONLY, "v6all": _NOT_ICMP}
+#: a flow of a cell: (0 egress or 1 ingress, the policed endpoint, the other side, the flow key)
+Sample = tuple[int, Endpoint, FlowSide, int]
 _SOURCE: Intervals = union([iv for protocol in range(256) for iv in real_source_keys(protocol)])
 
 
@@ -132,6 +137,7 @@ class _Collector:
                        (("v4", _NOT_ICMPV6), ("v6", _ICMPV6_ONLY), ("v6all", _NOT_ICMP))}
         self._smask = _key_mask(c.skey_starts.astype(np.int64), _SOURCE)
         self._outcomes: dict[int, int] = {}
+        self.samples: dict[int, list[Sample]] = {}  #: per outcome, flows of cells it decides
 
     def run(self) -> Reached:
         undecided = []
@@ -231,6 +237,8 @@ class _Collector:
         for value in np.unique(values).tolist():
             if value >= 0 and count:
                 self._outcomes[value] = self._outcomes.get(value, 0) + int((values == value).sum())
+                if len(self.samples.get(value, ())) < 8:
+                    self._sample(value, row, mask, kind, d, sample)
             elif value <= -3:
                 ns = len(self.c.skey_starts)
                 t = -3 - value
@@ -242,6 +250,16 @@ class _Collector:
                         self._refer(d, sample, self._spans(row, value, mask))
             elif value == FALLBACK:
                 self._refer(d, sample, self._spans(row, value, mask))
+
+    def _sample(self, value: int, row: np.ndarray, mask: np.ndarray, kind: str, d: int,
+                sample: tuple[Endpoint, FlowSide]) -> None:
+        """One flow of a cell the outcome ``value`` decides."""
+        for lo, hi in self._spans(row, value, mask):
+            for a, b in intersect([(lo, hi)], _KEY_LISTS[kind]):
+                key = first_real_key(a, b)
+                if key is not None:
+                    self.samples.setdefault(value, []).append((d, sample[0], sample[1], key))
+                    return
 
     def _spans(self, row: np.ndarray, value: int, mask: np.ndarray) -> Intervals:
         ends = np.append(self._starts[1:], KEY_LIMIT)
@@ -341,7 +359,8 @@ def reached(ps: Snapshot) -> tuple[Reached, Marked]:
     all read off the tables of ``ps`` with its Pass rules marked (:func:`mark_passes`);
     and the marked policy set."""
     marks = mark_passes(ps)
-    raw = _Collector(marks.snapshot).run()
+    collector = _Collector(marks.snapshot)
+    raw = collector.run()
     back = marks.original
     found = Reached(evaluated=raw.evaluated)
     for key, cells in raw.decided.items():
@@ -358,4 +377,8 @@ def reached(ps: Snapshot) -> tuple[Reached, Marked]:
     for first, then in raw.log_then:
         if first not in marks.copies:
             found.log_then.add((back[first], back[then]))
+    for outcome, samples in collector.samples.items():
+        decided = rule_key(collector.c.outcomes[outcome][0])
+        if decided is not None and decided in back:
+            found.samples.setdefault(back[decided], []).extend(samples)
     return found, marks

@@ -10,7 +10,8 @@ A rule is *redundant* when removing it changes no verdict. Shadowed Allow, Deny 
 Pass rules are (they never act), and so are rules whose removal leaves every verdict as
 it was because what decides in their place agrees with them. The second kind is
 checked for every Allow and Deny rule followed in its policy and direction by a rule of
-the same action: all such rules are removed at once and the verdicts compared exactly
+the same action, unless what decides without it, on one flow of a cell it decides, has
+another action (:mod:`.runnerup`): all such rules are removed at once and the verdicts compared exactly
 (:mod:`.agree`); a rule that decides a changed flow is kept, and the
 rest compared again until nothing changes. So removing every rule reported redundant
 together changes no verdict.
@@ -27,6 +28,7 @@ from ...model import Action, Direction, Endpoint, Policy, Rule
 from ...reference import evaluate as reference_evaluate
 from ..reach import Reach
 from .agree import blame
+from .runnerup import runner_up
 from .cells import Marked, Reached, RuleKey
 from .findings import Finding, rule_path
 from .witness import Witnesses, flow_text
@@ -114,7 +116,8 @@ def redundant(ps: Snapshot, found: Reached, marks: Marked, rounds: int = 6) -> t
             never.add(key)
         elif rule.action in (Action.ALLOW, Action.DENY) and any(
                 later.action is rule.action for later in (policy.rules(direction) or ())[n + 1:]):
-            candidates.add(key)
+            if all(runner_up(ps, key, sample) in (rule.action, None) for sample in found.samples.get(key, ())):
+                candidates.add(key)  # else removing it alone changes that flow's side
     agreed: set[RuleKey] = set()
     for _ in range(rounds):
         if not candidates:
