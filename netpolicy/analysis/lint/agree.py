@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["blame"]
 
 _KEYS = {"v4": _NOT_ICMPV6, "v6": _ICMPV6_ONLY, "v6all": _NOT_ICMP}
+_CHUNK = 1 << 21  # pairs of classes read at once
 
 
 class _GiveUp(Exception):
@@ -179,34 +180,34 @@ def _direction(ra: Reach, rb: Reach, compare: _Compare, d: int, family: int) -> 
             raise _GiveUp()
         peer_members.setdefault(x, []).append(-1 - n)
         single_p.add(x)
-    locs = sorted(pairs_l)
+    all_locs = sorted(pairs_l)
     peers = sorted(pairs_p)
-    if not locs or not peers:
+    if not all_locs or not peers:
         return
-    ll = np.repeat(np.array(locs, np.int64), len(peers))
-    pp = np.tile(np.array(peers, np.int64), len(locs))
-    keep = np.ones(len(ll), np.bool_)
-    row = {l: n for n, l in enumerate(locs)}
     column = {p: n for n, p in enumerate(peers)}
-    owner = {members[l][0]: l for l in locs if len(members[l]) == 1}
-    alone = [row[owner[found[0]]] * len(peers) + column[p] for p, found in peer_members.items()
-             if len(found) == 1 and found[0] in owner]
-    keep[np.array(alone, np.int64)] = False  # an endpoint alone in both classes: no flow but to itself
-    ll, pp = ll[keep], pp[keep]
-    ta = ra.reader.tables_at(ll, pp)
-    tb = rb.reader.tables_at(_mapped(pairs_l, ll), _mapped(pairs_p, pp))
-    if family == 4:
-        kinds = np.zeros(len(ll), np.int64)
-    else:
-        sl = np.isin(ll, np.array(sorted(single_l), np.int64))
-        sp = np.isin(pp, np.array(sorted(single_p), np.int64))
-        kinds = np.where(sl | sp, 2, 1)
-    width = int(tb.max()) + 4 if len(tb) else 4
-    combined = np.unique(((ta + 3) * width + (tb + 3)) * 3 + kinds)
-    for value in combined.tolist():
-        rest, k = divmod(value, 3)
-        x, y = divmod(rest, width)
-        compare.rows(x - 3, y - 3, _KINDS[k])
+    alone_peer = {found[0]: p for p, found in peer_members.items() if len(found) == 1}
+    single_l_array = np.array(sorted(single_l), np.int64)
+    single_p_array = np.isin(np.array(peers, np.int64), np.array(sorted(single_p), np.int64))
+    step = max(1, _CHUNK // len(peers))
+    for start in range(0, len(all_locs), step):  # a bounded number of pairs at a time
+        locs = all_locs[start : start + step]
+        ll = np.repeat(np.array(locs, np.int64), len(peers))
+        pp = np.tile(np.array(peers, np.int64), len(locs))
+        keep = np.ones(len(ll), np.bool_)
+        for n, l in enumerate(locs):  # an endpoint alone in both classes: no flow but to itself
+            if len(members[l]) == 1 and members[l][0] in alone_peer:
+                keep[n * len(peers) + column[alone_peer[members[l][0]]]] = False
+        kinds = np.zeros(len(ll), np.int64) if family == 4 else np.where(
+            np.isin(ll, single_l_array) | np.tile(single_p_array, len(locs)), 2, 1)
+        ll, pp, kinds = ll[keep], pp[keep], kinds[keep]
+        ta = ra.reader.tables_at(ll, pp)
+        tb = rb.reader.tables_at(_mapped(pairs_l, ll), _mapped(pairs_p, pp))
+        width = int(tb.max()) + 4 if len(tb) else 4
+        combined = np.unique(((ta + 3) * width + (tb + 3)) * 3 + kinds)
+        for value in combined.tolist():
+            rest, k = divmod(value, 3)
+            x, y = divmod(rest, width)
+            compare.rows(x - 3, y - 3, _KINDS[k])
 
 
 def _mapped(mapping: dict[int, int], values: np.ndarray) -> np.ndarray:

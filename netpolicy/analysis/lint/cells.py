@@ -98,6 +98,7 @@ _NOT_ICMPV6: Intervals = intersect(real_keys(), [(0, 58 << KEY_BITS), (59 << KEY
 _ICMPV6_ONLY: Intervals = intersect(real_keys(), protocol_keys(58))
 _NOT_ICMP: Intervals = intersect(real_keys(), [(0, 1 << KEY_BITS), (2 << KEY_BITS, KEY_LIMIT)])
 _KINDS = ("v4", "v6", "v6all")
+_CHUNK = 1 << 21  # pairs of classes read at once
 _KEY_LISTS = {"v4": _NOT_ICMPV6, "v6": _ICMPV6_ONLY, "v6all": _NOT_ICMP}
 #: a flow of a cell: (0 egress or 1 ingress, the policed endpoint, the other side, the flow key)
 Sample = tuple[int, Endpoint, FlowSide, int]
@@ -175,42 +176,50 @@ class _Collector:
         return [(self.c.outcomes[o], n) for o, n in self._outcomes.items()]
 
     def _direction(self, d: int, family: int, s: _Sides) -> None:
-        locs = np.array(sorted(l for l in s.local if l >= 0), np.int64)
+        all_locs = np.array(sorted(l for l in s.local if l >= 0), np.int64)
         peers = np.array(sorted(s.peer), np.int64)
-        if not len(locs) or not len(peers):
+        if not len(all_locs) or not len(peers):
             return
-        ll = np.repeat(locs, len(peers))
-        pp = np.tile(peers, len(locs))
-        tables = self.reach.reader.tables_at(ll, pp)
-        if family == 4:
-            kinds = np.zeros(len(ll), np.int64)
-        else:
-            single_l = np.isin(ll, np.array(sorted(s.local_single), np.int64))
-            single_p = np.isin(pp, np.array(sorted(s.peer_single), np.int64))
-            kinds = np.where(single_l | single_p, 2, 1)
-        # an endpoint alone in its local class and in its peer class: no flow but to itself
-        row = {l: n for n, l in enumerate(locs.tolist())}
         column = {p: n for n, p in enumerate(peers.tolist())}
-        owner = {id(s.local[l][0]): l for l in locs.tolist() if len(s.local[l]) == 1}
-        alone = [row[owner[id(members[0])]] * len(peers) + column[p] for p, members in s.peer.items()
-                 if len(members) == 1 and id(members[0]) in owner]
-        keep = np.ones(len(ll), np.bool_)
-        keep[np.array(alone, np.int64)] = False
-        combos = tables[keep] * 3 + kinds[keep]
-        unique, first, counts = np.unique(combos, return_index=True, return_counts=True)
-        kept_ll, kept_pp = ll[keep], pp[keep]
-        for combo, at in zip(unique.tolist(), first.tolist()):
-            table, kind = divmod(combo, 3)
-            if table == NONE:
-                continue
-            pairs = [(int(kept_ll[at]), int(kept_pp[at]))]
-            if table == FALLBACK or self._has_fallback(table):
-                where = np.flatnonzero(combos == combo).tolist()
-                pairs = [(int(kept_ll[k]), int(kept_pp[k])) for k in where]
-            for n, (l, p) in enumerate(pairs):
-                sample = self._peer_sample(s.local[l], s.peer[p])
-                if sample is not None:
-                    self._table(table, _KINDS[kind], d, sample, count=n == 0)
+        single_l = np.array(sorted(s.local_single), np.int64)
+        single_p = np.isin(peers, np.array(sorted(s.peer_single), np.int64))
+        alone_peer = {id(members[0]): p for p, members in s.peer.items() if len(members) == 1}
+        seen: set[int] = set()
+        step = max(1, _CHUNK // len(peers))
+        for start in range(0, len(all_locs), step):  # a bounded number of pairs at a time
+            locs = all_locs[start : start + step]
+            ll = np.repeat(locs, len(peers))
+            pp = np.tile(peers, len(locs))
+            tables = self.reach.reader.tables_at(ll, pp)
+            if family == 4:
+                kinds = np.zeros(len(ll), np.int64)
+            else:
+                kinds = np.where(np.isin(ll, single_l) | np.tile(single_p, len(locs)), 2, 1)
+            # an endpoint alone in its local class and in its peer class: no flow but to itself
+            keep = np.ones(len(ll), np.bool_)
+            for n, l in enumerate(locs.tolist()):
+                members = s.local[l]
+                if len(members) == 1 and id(members[0]) in alone_peer:
+                    keep[n * len(peers) + column[alone_peer[id(members[0])]]] = False
+            combos = tables[keep] * 3 + kinds[keep]
+            unique, first = np.unique(combos, return_index=True)
+            kept_ll, kept_pp = ll[keep], pp[keep]
+            for combo, at in zip(unique.tolist(), first.tolist()):
+                table, kind = divmod(combo, 3)
+                if table == NONE:
+                    continue
+                fallback = table == FALLBACK or self._has_fallback(table)
+                if combo in seen and not fallback:
+                    continue
+                pairs = [(int(kept_ll[at]), int(kept_pp[at]))]
+                if fallback:
+                    where = np.flatnonzero(combos == combo).tolist()
+                    pairs = [(int(kept_ll[k]), int(kept_pp[k])) for k in where]
+                for n, (l, p) in enumerate(pairs):
+                    sample = self._peer_sample(s.local[l], s.peer[p])
+                    if sample is not None:
+                        self._table(table, _KINDS[kind], d, sample, count=n == 0 and combo not in seen)
+                seen.add(combo)
 
     def _has_fallback(self, table: int) -> bool:
         row = self.c.tables[table * self._nk : (table + 1) * self._nk]
