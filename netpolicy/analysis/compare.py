@@ -122,7 +122,9 @@ def _allowed_sources(grants: list[KeyGrant], protocol: int) -> Intervals:
     return union(spans)
 
 
-def _state_at(end: End, grants: list[KeyGrant], key: int, source: tuple[int, int] | None, protocol: int) -> State:
+def _granted(end: End, grants: list[KeyGrant], source: tuple[int, int] | None) -> State | None:
+    """The side's state where a grant decides it (allowed) or it lacks an end (absent);
+    None where it denies, which only the reference can say why."""
     if end.grants is None:
         return _ABSENT
     probe = source[0] if source is not None else None
@@ -133,6 +135,10 @@ def _state_at(end: End, grants: list[KeyGrant], key: int, source: tuple[int, int
             return State(ALLOW, grant.egress, grant.ingress)
     if source is None and any(g.source is not None for g in grants):
         raise AssertionError("source ports must be split where a grant tests them")
+    return None
+
+
+def _denied(end: End, key: int, source: tuple[int, int] | None, protocol: int) -> State:
     src_port = (source[0] & _LOW) if source is not None and protocol in PORTED else None
     return _decide(end.ps, end.src, end.dst, key, src_port or None)
 
@@ -177,9 +183,15 @@ def _segment(base: End, head: End, lo: int, hi: int) -> list[Cell]:
             continue
         piece_protocol = key >> KEY_BITS  # pieces are cut at every protocol with ports
         for source in _source_split(base, head, gb + gh, piece_protocol):
-            before = _state_at(base, gb, key, source, piece_protocol)
-            after = _state_at(head, gh, key, source, piece_protocol)
-            if before.verdict != after.verdict and {before.verdict, after.verdict} != {ABSENT, DENY}:
+            before = _granted(base, gb, source)
+            after = _granted(head, gh, source)
+            if (before is None or before.verdict != ALLOW) and (after is None or after.verdict != ALLOW):
+                continue  # denied or absent on both sides: no change (the reference is not asked why)
+            if before is not None and after is not None and before.verdict == after.verdict:
+                continue
+            before = before if before is not None else _denied(base, key, source, piece_protocol)
+            after = after if after is not None else _denied(head, key, source, piece_protocol)
+            if before.verdict != after.verdict:
                 found.append(Cell(a, b, source, before, after))
     return found
 

@@ -137,6 +137,20 @@ class _Sides:
                 for ip in e.ips:
                     owned[ip.version].add(int(ip))
         self.owned = owned
+        self.fetched: tuple[dict[tuple[_Class, _Class], Any], dict[tuple[_Class, _Class], Any]] = ({}, {})
+
+    def prefetch(self, blocks: Sequence[tuple[list[_Class], list[_Class]]]) -> None:
+        """Each side's grants between every source and destination class of each block
+        (distinct classes), the tables of whole rows looked up at once (``Reach.rows``)."""
+        for n, reach in enumerate((self.rb, self.rh)):
+            for srcs, dsts in blocks:
+                rows = [(a, e) for a in srcs if (e := self.members[a][0][n]) is not None]
+                cols = [(b, e) for b in dsts if (e := self.members[b][0][n]) is not None]
+                if not rows or not cols:
+                    continue
+                found = reach.rows([e for _, e in rows], [e for _, e in cols])
+                for (a, _), row in zip(rows, found):
+                    self.fetched[n].update(((a, b), grants) for (b, _), grants in zip(cols, row) if a != b)
 
     def between(self, a: _Class, b: _Class) -> _Fine:
         ma, mb = self.members[a], self.members[b]
@@ -149,7 +163,9 @@ class _Sides:
         ends = []
         for n, (reach, ps, cutter) in enumerate(((self.rb, self.base, self.cb), (self.rh, self.head, self.ch))):
             s, d = src[n], dst[n]
-            grants = reach.between(s, d) if s is not None and d is not None else None
+            grants = self.fetched[n].get((a, b)) if a != b else None
+            if grants is None:
+                grants = reach.between(s, d) if s is not None and d is not None else None
             ends.append(End(grants, ps, s, d, cutter))
         return tuple(compare(ends[0], ends[1]))
 
@@ -359,6 +375,8 @@ def diff(base: Snapshot, head: Snapshot, *, external: bool = True, workloads: bo
         parties_of.setdefault(c, []).append((party, n))
     pairs = {(a, b) for a in classes if out_touched[a] for b in classes}
     pairs |= {(a, b) for b in classes if in_touched[b] for a in classes}
+    known = [c for c in classes if c in parties_of]
+    sides.prefetch([([a for a in known if out_touched[a]], known), (known, [b for b in known if in_touched[b]])])
     rows: list[Change] = []
     for ca, cb in sorted(pairs):
         if ca not in parties_of or cb not in parties_of:
