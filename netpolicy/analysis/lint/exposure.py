@@ -82,72 +82,84 @@ def _maybe_open(reach: Reach, sources: Sequence[Endpoint], targets: Sequence[End
     (and ICMPv6, which goes over IPv6) as allowed, once as denied. False when even the
     first finds nothing; the keys when both agree (exact); True when they differ, or
     when some side has no IPv4 address or is not decided by the tables (then the
-    target is to be read in full)."""
+    target is to be read in full). Sides are taken once per pair of classes the tables
+    read, namespace by namespace, and a target nothing is open to is dropped early."""
     c = reach.compiled
     nk = len(c.key_starts)
     places = [reach.place(s) for s in (*sources, *targets)]
     if not all(p.decided and p.spot(4) is not None for p in places):
         return [True] * len(targets)
-    order = sorted(range(len(sources)), key=lambda n: sources[n].namespace or "")
-    names = [sources[n].namespace or "" for n in order]
-    starts = np.array([n for n in range(len(order)) if n == 0 or names[n] != names[n - 1]], np.int64)
-    spot = [p.spot(4) for p in places]
-    s_spots = [spot[n] for n in order]
-    s_local = np.array([x.local[0] for x in s_spots if x is not None], np.int64)
-    s_peer = np.array([x.peer[1] for x in s_spots if x is not None], np.int64)
-    t_spots = spot[len(sources):]
-    masks: dict[int, np.ndarray] = {}
+    spots = [p.spot(4) for p in places]
+    by_ns: dict[str, set[tuple[int, int]]] = {}
+    for source, spot in zip(sources, spots):
+        assert spot is not None
+        by_ns.setdefault(source.namespace or "", set()).add((spot.local[0], spot.peer[1]))
+    keys_of: dict[tuple[int, int], int] = {}
+    t_class = []
+    for spot in spots[len(sources):]:
+        assert spot is not None
+        t_class.append(keys_of.setdefault((spot.peer[0], spot.local[1]), len(keys_of)))
+    t_peer = np.array([k[0] for k in keys_of], np.int64)
+    t_local = np.array([k[1] for k in keys_of], np.int64)
+    # a class's namespaces: a target class is judged without the sources of its own namespace
+    own: list[set[str]] = [set() for _ in keys_of]
+    for target, k in zip(targets, t_class):
+        own[k].add(target.namespace or "")
     starts_k = c.key_starts.astype(np.int64)
     ends_k = np.append(starts_k[1:], KEY_LIMIT)
     (lo6, hi6), = protocol_keys(58)
     icmpv6 = (starts_k < hi6) & (ends_k > lo6)  # decided on IPv6 addresses: not bounded here
     if not any(6 in p.families for p in places):
         icmpv6[:] = False  # no IPv6 address: no ICMPv6 flow
+    masks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    sure: dict[int, np.ndarray] = {}
-
-    def allowed(tables: np.ndarray, upper: bool) -> np.ndarray:
+    def allowed(tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         unique, inverse = np.unique(tables, return_inverse=True)
-        rows = []
+        highs, lows = [], []
         for table in unique.tolist():
-            found = (masks if upper else sure).get(table)
+            found = masks.get(table)
             if found is None:
                 if table < 0:
-                    masks[table] = np.ones(nk, np.bool_)
-                    sure[table] = np.full(nk, table == NONE, np.bool_)
+                    found = (np.ones(nk, np.bool_), np.full(nk, table == NONE, np.bool_))
                 else:
                     row = c.tables[table * nk : (table + 1) * nk].astype(np.int64)
                     plain = (row >= 0) & c.out_allow[np.maximum(row, 0)].astype(np.bool_)
-                    masks[table] = plain | (row < 0) | icmpv6
-                    sure[table] = plain & ~icmpv6
-                found = (masks if upper else sure)[table]
-            rows.append(found)
-        matrix: np.ndarray = np.stack(rows)[inverse.reshape(tables.shape)]
-        return matrix
+                    found = (plain | (row < 0) | icmpv6, plain & ~icmpv6)
+                masks[table] = found
+            highs.append(found[0])
+            lows.append(found[1])
+        shape = tables.shape
+        return np.stack(highs)[inverse.reshape(shape)], np.stack(lows)[inverse.reshape(shape)]
 
     real = _key_mask(starts_k, ends_k, _V4_REAL) | icmpv6
+    count = len(keys_of)
+    high = np.tile(real, (count, 1))
+    low = high.copy()
+    alive = np.arange(count)
+    for namespace, pairs in sorted(by_ns.items()):
+        if not len(alive):
+            break
+        s_local = np.array([p[0] for p in pairs], np.int64)
+        s_peer = np.array([p[1] for p in pairs], np.int64)
+        n = len(pairs)
+        egress = reach.reader.tables_at(np.tile(s_local, len(alive)), np.repeat(t_peer[alive], n)).reshape(len(alive), n)
+        ingress = reach.reader.tables_at(np.repeat(t_local[alive], n), np.tile(s_peer, len(alive))).reshape(len(alive), n)
+        (eh, el), (ih, il) = allowed(egress), allowed(ingress)
+        skip = np.array([namespace in own[k] for k in alive.tolist()], np.bool_)[:, None]
+        high[alive] &= np.where(skip, True, (eh & ih).any(axis=1))
+        low[alive] &= np.where(skip, True, (el & il).any(axis=1))
+        alive = alive[high[alive].any(axis=1)]
     result: list[bool | Intervals] = []
-    count = len(s_local)
-    for first in range(0, len(targets), 64):
-        chunk = t_spots[first : first + 64]
-        t_peer = np.array([x.peer[0] for x in chunk if x is not None], np.int64)
-        t_local = np.array([x.local[1] for x in chunk if x is not None], np.int64)
-        egress = reach.reader.tables_at(np.tile(s_local, len(chunk)), np.repeat(t_peer, count)).reshape(len(chunk), count)
-        ingress = reach.reader.tables_at(np.repeat(t_local, count), np.tile(s_peer, len(chunk))).reshape(len(chunk), count)
-        high = np.logical_or.reduceat(allowed(egress, True) & allowed(ingress, True), starts, axis=1)
-        low = np.logical_or.reduceat(allowed(egress, False) & allowed(ingress, False), starts, axis=1)
-        for n, target in enumerate(targets[first : first + 64]):
-            others = [k for k, start in enumerate(starts.tolist()) if names[start] != target.namespace]
-            if not others:
-                result.append(False)
-                continue
-            top = high[n, others].all(axis=0) & real
-            if not top.any():
-                result.append(False)
-            elif (low[n, others].all(axis=0) & real == top).all():
-                result.append([(int(starts_k[k]), int(ends_k[k])) for k in np.flatnonzero(top).tolist()])
-            else:
-                result.append(True)
+    for target, k in zip(targets, t_class):
+        others = [ns for ns in by_ns if ns != (target.namespace or "")]
+        if not others or not high[k].any():
+            result.append(False)
+        elif own[k] != {target.namespace or ""}:
+            result.append(True)  # its class spans namespaces: read it in full
+        elif (low[k] == high[k]).all():
+            result.append([(int(starts_k[j]), int(ends_k[j])) for j in np.flatnonzero(high[k]).tolist()])
+        else:
+            result.append(True)
     return result
 
 
