@@ -99,9 +99,11 @@ _ICMPV6_ONLY: Intervals = intersect(real_keys(), protocol_keys(58))
 _NOT_ICMP: Intervals = intersect(real_keys(), [(0, 1 << KEY_BITS), (2 << KEY_BITS, KEY_LIMIT)])
 _KINDS = ("v4", "v6", "v6all")
 _CHUNK = 1 << 21  # pairs of classes read at once
+_SAMPLES = 8  # flows kept per outcome (see samples)
 _KEY_LISTS = {"v4": _NOT_ICMPV6, "v6": _ICMPV6_ONLY, "v6all": _NOT_ICMP}
-#: a flow of a cell: (0 egress or 1 ingress, the policed endpoint, the other side, the flow key)
-Sample = tuple[int, Endpoint, FlowSide, int]
+#: a flow of a cell: (0 egress or 1 ingress, the policed endpoint, the other side, the flow
+#: key, the source port where the cell is one of source ports)
+Sample = tuple[int, Endpoint, FlowSide, int, "int | None"]
 _SOURCE: Intervals = union([iv for protocol in range(256) for iv in real_source_keys(protocol)])
 
 
@@ -246,15 +248,18 @@ class _Collector:
         for value in np.unique(values).tolist():
             if value >= 0 and count:
                 self._outcomes[value] = self._outcomes.get(value, 0) + int((values == value).sum())
-                if len(self.samples.get(value, ())) < 8:
+                if len(self.samples.get(value, ())) < _SAMPLES:
                     self._sample(value, row, mask, kind, d, sample)
             elif value <= -3:
                 ns = len(self.c.skey_starts)
                 t = -3 - value
-                srow = self.c.stables[t * ns : (t + 1) * ns].astype(np.int64)[self._smask]
+                full = self.c.stables[t * ns : (t + 1) * ns].astype(np.int64)
+                srow = full[self._smask]
                 for inner in np.unique(srow).tolist():
                     if inner >= 0 and count:
                         self._outcomes[inner] = self._outcomes.get(inner, 0) + 1
+                        if len(self.samples.get(inner, ())) < _SAMPLES:
+                            self._source_sample(inner, full, row, value, mask, kind, d, sample)
                     elif inner == FALLBACK:
                         self._refer(d, sample, self._spans(row, value, mask))
             elif value == FALLBACK:
@@ -267,8 +272,28 @@ class _Collector:
             for a, b in intersect([(lo, hi)], _KEY_LISTS[kind]):
                 key = first_real_key(a, b)
                 if key is not None:
-                    self.samples.setdefault(value, []).append((d, sample[0], sample[1], key))
+                    self.samples.setdefault(value, []).append((d, sample[0], sample[1], key, None))
                     return
+
+    def _source_sample(self, inner: int, full: np.ndarray, row: np.ndarray, value: int, mask: np.ndarray, kind: str,
+                       d: int, sample: tuple[Endpoint, FlowSide]) -> None:
+        """One flow of a cell the outcome ``inner`` of a secondary table decides: a key
+        of the primary class, and a source port of the secondary class."""
+        starts = self.c.skey_starts.astype(np.int64)
+        ends = np.append(starts[1:], KEY_LIMIT)
+        for lo, hi in self._spans(row, value, mask):
+            for a, b in intersect([(lo, hi)], _KEY_LISTS[kind]):
+                key = first_real_key(a, b)
+                if key is None:
+                    continue
+                protocol = key >> KEY_BITS
+                sources = real_source_keys(protocol)
+                for j in np.flatnonzero(full == inner).tolist():
+                    found = intersect([(int(starts[j]), int(ends[j]))], sources)
+                    if found:
+                        port = found[0][0] & ((1 << KEY_BITS) - 1)
+                        self.samples.setdefault(inner, []).append((d, sample[0], sample[1], key, port or None))
+                        return
 
     def _spans(self, row: np.ndarray, value: int, mask: np.ndarray) -> Intervals:
         ends = np.append(self._starts[1:], KEY_LIMIT)

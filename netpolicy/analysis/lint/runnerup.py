@@ -51,12 +51,12 @@ class _Skipping(Judge):
 def runner_up(ps: Snapshot, key: RuleKey, sample: Sample) -> Action | None:
     """The action that decides the direction ``key`` polices for the flow ``sample``
     with rule ``key`` left out (None when the flow cannot be made)."""
-    d, local, peer, flow_key = sample
+    d, local, peer, flow_key, src_port = sample
     protocol, port, icmp_type, icmp_code = key_fields(flow_key)
     src, dst = (local, peer) if d == 0 else (peer, local)
     index = index_of(ps)
     try:
-        packet = resolve(index, Flow(src, dst, protocol, port, None, icmp_type, icmp_code))
+        packet = resolve(index, Flow(src, dst, protocol, port, src_port, icmp_type, icmp_code))
     except PolicyError:
         return None
     direction = Direction.EGRESS if d == 0 else Direction.INGRESS
