@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ...model import Direction, Endpoint, Policy
 from ...resolve.index import index_of
 from ...selector import Selector
+from ...selector._columns import LabelColumns
 from .findings import Finding, rule_path
 
 if TYPE_CHECKING:
@@ -25,12 +28,12 @@ def applied(ps: Snapshot) -> dict[int, list[Endpoint]]:
     by_selector: dict[Selector, list[Policy]] = {}
     for policy in (*ps.policies, *ps.staged_policies):
         by_selector.setdefault(policy.selector, []).append(policy)
-    for endpoint in ps.endpoints:
-        labels = index.labels_of(endpoint)
-        for selector, policies in by_selector.items():
-            if selector.matches(labels):
-                for policy in policies:
-                    found[id(policy)].append(endpoint)
+    endpoints = ps.endpoints
+    columns = LabelColumns([index.labels_of(e) for e in endpoints], {k for s in by_selector for k in s.label_keys})
+    for selector, policies in by_selector.items():
+        hits = [endpoints[n] for n in np.flatnonzero(columns.matching(selector)).tolist()]
+        for policy in policies:
+            found[id(policy)] = hits
     return found
 
 
@@ -47,13 +50,16 @@ def empty_policy_selectors(ps: Snapshot, applies: dict[int, list[Endpoint]]) -> 
 
 def empty_rule_selectors(ps: Snapshot) -> list[Finding]:
     index = index_of(ps)
-    labels = [entity.labels for entity in index.entities]
+    sides = [side.selector for policy in (*ps.policies, *ps.staged_policies)
+             for direction in (Direction.INGRESS, Direction.EGRESS) for rule in policy.rules(direction) or ()
+             for side in (rule.source, rule.destination) if side.selector is not None]
+    columns = LabelColumns([entity.labels for entity in index.entities], {k for s in sides for k in s.label_keys})
     memo: dict[Selector, bool] = {}
 
     def selects(selector: Selector) -> bool:
         found = memo.get(selector)
         if found is None:
-            found = memo[selector] = any(selector.matches(m) for m in labels)
+            found = memo[selector] = bool(columns.matching(selector).any())
         return found
 
     out = []
