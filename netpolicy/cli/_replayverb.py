@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from . import _flowlogs, _replay, _replaydiff
+from . import _flowlogs, _replay, _replaydiff, _replaystream
 from ._common import EXIT_CHECK_FAILED, echo, filename_option, load_policy_set, strict_option
 from ._diff import load_side
 from ._formats import output_option
@@ -120,14 +120,17 @@ def replay(
                       summary_format=summary_format, summary_file=summary_file, exit_code=exit_code,
                       batch_size=batch_size)
         return
-    recorded = _replay.read_flows(flows_file, name, input_format, on_error,
-                                  lambda problem: echo(f"warning: {problem} (skipped)", err=True))
-    with progress(len(recorded.flows), "replaying") as advance:
-        result = _replay.replay(policy_set, recorded, decisions=decisions, progress=advance)
     stdout = sys.stdout
-    _replay.write_records(result, stdout, output)
+    # CSV and Parquet batch by batch where that gives the same output; else record by record
+    summary = _replaystream.replay_streaming(policy_set, flows_file, name, input_format, output, decisions, stdout)
+    if summary is None:
+        recorded = _replay.read_flows(flows_file, name, input_format, on_error,
+                                      lambda problem: echo(f"warning: {problem} (skipped)", err=True))
+        with progress(len(recorded.flows), "replaying") as advance:
+            result = _replay.replay(policy_set, recorded, decisions=decisions, progress=advance)
+        _replay.write_records(result, stdout, output)
+        summary = result.summary()
     stdout.flush()  # the records before the summary, on a terminal too
-    summary = result.summary()
     echo(json.dumps(summary, indent=2) if summary_format == "json" else _replay.summary_text(summary), err=True)
     if summary_file is not None:
         summary_file.write(json.dumps(summary, indent=2) + "\n")

@@ -16,7 +16,7 @@ from ..errors import PolicyError
 from ..flow import Flow, protocol_number
 from ..model import Endpoint
 from ._text import all_v4, some_v4
-from .single import Address, named, settle
+from .single import Address, endpoint_address, named, settle
 from .threads import run_spans
 
 __all__ = ["COLUMNS"]
@@ -203,22 +203,12 @@ def _from_mapping(engine: _Resolves, data: Mapping[str, Any], workers: int = 1) 
         ) if column is not None and column[bad] != absent}
         raise PolicyError(_field_problem(bad, int(proto[bad]), given))
     cols.key = key
-    cols.src4, src_other = _sides(engine, "src", src)
-    cols.dst4, dst_other = _sides(engine, "dst", dst)
+    cols.src4, src_kind, src_parsed = _sides(engine, "src", src)
+    cols.dst4, dst_kind, dst_parsed = _sides(engine, "dst", dst)
     v4 = np.ones(n, np.bool_)
-    others = sorted(set(src_other) | set(dst_other))
-    v4[others] = False
-    if others:  # written below: not the caller's arrays
-        cols.src4, cols.dst4 = cols.src4.copy(), cols.dst4.copy()
-    # names and IPv6: resolved as the reference does
-    for k in others:
-        s = src_other.get(k, (4, int(cols.src4[k])))
-        d = dst_other.get(k, (4, int(cols.dst4[k])))
-        settled = settle(s, d, int(proto[k]))
-        cols.other[k] = settled if settled is not None else (None, None)
-        if settled is not None and settled[0][0] == 4 and settled[1][0] == 4:
-            v4[k] = True
-            cols.src4[k], cols.dst4[k] = settled[0][1], settled[1][1]
+    if src_kind is not None or dst_kind is not None:  # names and IPv6: resolved as the reference does
+        cols.src4, cols.dst4 = cols.src4.copy(), cols.dst4.copy()  # written: not the caller's arrays
+        _settle_rows(cols, v4, proto, (src_kind, src_parsed), (dst_kind, dst_parsed))
     if icmp6 >= 0:  # some flow is ICMPv6
         wrong = np.flatnonzero(v4 & (proto == 58))
         if len(wrong):
@@ -246,51 +236,100 @@ def _side_value(value: Any) -> Any:
     return value
 
 
-def _sides(engine: _Resolves, name: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, Any]]:
-    """IPv4 addresses as uint32, plus every other side by index: (6, int) for IPv6,
-    ("name", endpoint) for ``namespace/pod``, None for an endpoint without addresses."""
+#: a column's sides: IPv4 as uint32; where a row's side is something else (IPv6, a name),
+#: its index into the list of those (-1 for IPv4), or None when every side is IPv4
+_Sides = tuple[np.ndarray, "np.ndarray | None", list[Any]]
+
+
+def _families(kind: np.ndarray | None, parsed: list[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's side as (families it can use: bit 1 IPv4, bit 2 IPv6, 0 for an
+    endpoint without addresses; its first IPv4 address where it is not one itself)."""
+    mask = np.ones(len(parsed) + 1, np.uint8)  # the last: an IPv4 side
+    first4 = np.zeros(len(parsed) + 1, np.uint32)
+    for j, side in enumerate(parsed):
+        if side[0] == "name":
+            versions = {ip.version for ip in side[1].ips}
+            mask[j] = (1 if 4 in versions else 0) | (2 if 6 in versions else 0)
+            found = endpoint_address(side[1], 4)
+            first4[j] = found[1] if found is not None else 0
+        else:
+            mask[j] = 1 if side[0] == 4 else 2
+    rows = kind if kind is not None else np.full(n, -1, np.int64)
+    return mask[rows], first4[rows]
+
+
+def _settle_rows(cols: _Columns, v4: np.ndarray, proto: np.ndarray, src: tuple[np.ndarray | None, list[Any]],
+                 dst: tuple[np.ndarray | None, list[Any]]) -> None:
+    """:func:`settle` on every row at once: the family both sides can use (IPv4 first;
+    ICMP IPv4 only, ICMPv6 IPv6 only), a name's first address of it. Rows that end
+    IPv4 take the names' addresses; the others are settled one by one as before."""
+    n = len(v4)
+    smask, s4 = _families(src[0], src[1], n)
+    dmask, d4 = _families(dst[0], dst[1], n)
+    allowed = np.where(proto == 1, 1, np.where(proto == 58, 2, 3)).astype(np.uint8) & smask & dmask
+    touched = np.zeros(n, np.bool_)  # rows with a side that is not IPv4: the others stay as they are
+    for kind in (src[0], dst[0]):
+        if kind is not None:
+            touched |= kind >= 0
+    ipv4 = (((allowed & 1) != 0) & (smask != 0) & (dmask != 0)) | ~touched
+    if src[0] is not None:
+        named_src = ipv4 & (src[0] >= 0)
+        cols.src4[named_src] = s4[named_src]
+    if dst[0] is not None:
+        named_dst = ipv4 & (dst[0] >= 0)
+        cols.dst4[named_dst] = d4[named_dst]
+    v4 &= ipv4
+    for k in np.flatnonzero(~ipv4).tolist():  # IPv6, or no family, or no address: as the reference
+        s = src[1][src[0][k]] if src[0] is not None and src[0][k] >= 0 else (4, int(cols.src4[k]))
+        d = dst[1][dst[0][k]] if dst[0] is not None and dst[0][k] >= 0 else (4, int(cols.dst4[k]))
+        settled = settle(s, d, int(proto[k]))
+        cols.other[k] = settled if settled is not None else (None, None)
+
+
+def _sides(engine: _Resolves, name: str, values: np.ndarray) -> _Sides:
+    """IPv4 addresses as uint32, plus every other side (see :data:`_Sides`): (6, int) for
+    IPv6, ("name", endpoint) for ``namespace/pod``."""
     n = len(values)
-    other: dict[int, Any] = {}
     if values.dtype == np.uint32:
-        return np.ascontiguousarray(values), other
+        return np.ascontiguousarray(values), None, []
     if values.dtype.kind in "iu":
         if n and (int(values.min()) < 0 or int(values.max()) >= _V4_LIMIT):
             raise PolicyError(f"column {name!r}: integer addresses must be IPv4 (0 to 2**32-1); use text for IPv6")
-        return values.astype(np.uint32), other
+        return values.astype(np.uint32), None, []
     if values.dtype.kind not in "OUS":
         raise TypeError(f"column {name!r} must hold IP addresses (text or integers) or 'namespace/pod', not {values.dtype}")
     listed = values.tolist()
     fast = all_v4(listed)  # the common case: every value plain IPv4 text, no per-value Python
     if fast is not None:
-        return fast, other
+        return fast, None, []
     # distinct values once each, in first-seen order (so the first bad one raises, as
     # value by value would): plain IPv4 text parsed at once, the rest one by one
     try:
         distinct = list(dict.fromkeys(listed))
     except TypeError:  # an unhashable value: value by value, to fail where that fails
-        return _each_side(engine, name, listed, other)
+        return _each_side(engine, name, listed)
     index = dict(zip(distinct, range(len(distinct))))
     codes = np.fromiter(map(index.__getitem__, listed), np.int64, n)
     parsed, table = some_v4(distinct)
-    by_code: dict[int, Any] = {}
+    kinds = np.full(len(distinct), -1, np.int64)
+    others: list[Any] = []
     for code in np.flatnonzero(~parsed).tolist():
         found = _parse_side(engine, name, distinct[code])
         if found[0] == 4:
             table[code] = found[1]
         else:
-            by_code[code] = found
-    out = table[codes]
-    if by_code:
-        rest = np.zeros(len(distinct), np.bool_)
-        rest[list(by_code)] = True
-        for k in np.flatnonzero(rest[codes]).tolist():
-            other[k] = by_code[int(codes[k])]
-    return out, other
+            kinds[code] = len(others)
+            others.append(found)
+    if not others:
+        return table[codes], None, []
+    return table[codes], kinds[codes], others
 
 
-def _each_side(engine: _Resolves, name: str, listed: list[Any], other: dict[int, Any]) -> tuple[np.ndarray, dict[int, Any]]:
+def _each_side(engine: _Resolves, name: str, listed: list[Any]) -> _Sides:
     """Value by value (a value that cannot be a dictionary key fails where it is)."""
     out = np.zeros(len(listed), np.uint32)
+    kinds = np.full(len(listed), -1, np.int64)
+    others: list[Any] = []
     cache: dict[Any, Any] = {}
     for k, value in enumerate(listed):
         parsed = cache.get(value)
@@ -299,8 +338,9 @@ def _each_side(engine: _Resolves, name: str, listed: list[Any], other: dict[int,
         if parsed[0] == 4:
             out[k] = parsed[1]
         else:
-            other[k] = parsed
-    return out, other
+            kinds[k] = len(others)
+            others.append(parsed)
+    return out, kinds, others
 
 
 def _parse_side(engine: _Resolves, name: str, value: Any) -> Any:

@@ -39,9 +39,16 @@ TEXTS = st.one_of(
 )
 
 
+def _by_row(sides: Any) -> tuple[list[int], dict[int, Any]]:
+    """(IPv4 sides, every other side by row)."""
+    out, kinds, others = sides
+    rows = {} if kinds is None else {k: others[c] for k, c in enumerate(kinds.tolist()) if c >= 0}
+    return out.tolist(), rows
+
+
 def _old_sides(name: str, values: list[Any], engine: Any) -> Any:
     """One value at a time, as the columns were parsed before (the reference)."""
-    return columns._each_side(engine, name, values, {})
+    return _by_row(columns._each_side(engine, name, values))
 
 
 def _outcome(call: Any) -> tuple[str, Any]:
@@ -54,12 +61,11 @@ def _outcome(call: Any) -> tuple[str, Any]:
 def _same_sides(ps: Any, values: list[Any], dtype: Any = object) -> None:
     engine = engine_for(ps)
     array = np.array(values, dtype=dtype) if dtype is not object else np.array(values + [None], dtype=object)[:-1]
-    new = _outcome(lambda: columns._sides(engine, "src", array))
+    new = _outcome(lambda: _by_row(columns._sides(engine, "src", array)))
     old = _outcome(lambda: _old_sides("src", array.tolist(), engine))
     assert new[0] == old[0], (new, old)
     if new[0] == "ok":
-        assert new[1][0].tolist() == old[1][0].tolist()
-        assert new[1][1] == old[1][1]
+        assert new[1] == old[1]
     else:
         assert new[1] == old[1]
 
@@ -102,21 +108,26 @@ def test_parsers_accept_what_ipaddress_accepts(texts: list[str]) -> None:
         assert every is not None and every.tolist() == expected
 
 
-@given(st.lists(st.tuples(st.one_of(TEXTS, st.sampled_from(_POD_IPS)), st.sampled_from(_POD_IPS + ["x/a", "y/c"]),
-                          st.sampled_from([80, 8080, 9090])), min_size=1, max_size=20))
-def test_verdicts_as_the_per_flow_path(ps: Any, rows: list[tuple[str, str, int]]) -> None:
+_SIDES = st.sampled_from(["y/c", "y/c", "x/a", "fd00::11", "10.0.1.1", "172.16.5.9", "8.8.8.8", "::1"])
+
+
+@given(st.lists(st.tuples(st.one_of(_SIDES, TEXTS), _SIDES,
+                          st.sampled_from([("TCP", 80), ("TCP", 8080), ("UDP", 9090), ("ICMP", None), ("ICMPv6", None)])),
+                min_size=1, max_size=20))
+def test_verdicts_as_the_per_flow_path(ps: Any, rows: list[tuple[str, str, tuple[str, int | None]]]) -> None:
     # object arrays: numpy's own text arrays drop trailing NULs before any parsing
     src, dst = (np.array([row[j] for row in rows] + [None], dtype=object)[:-1] for j in (0, 1))
-    port = [row[2] for row in rows]
+    columns = {"src": src, "dst": dst, "protocol": [row[2][0] for row in rows], "dst_port": [row[2][1] for row in rows]}
     try:
-        flows = [netpolicy.Flow(s, d, dst_port=p) for s, d, p in rows]
-        expected = [ps.evaluate(f).allowed for f in flows]
+        flows = [netpolicy.Flow(s, d, protocol=p, dst_port=port) for s, d, (p, port) in rows]
+        expected = [ps.evaluate(f) for f in flows]
     except (netpolicy.PolicyError, ValueError, TypeError):
         with pytest.raises((netpolicy.PolicyError, ValueError, TypeError)):
-            ps.evaluate_many({"src": src, "dst": dst, "dst_port": port})
+            ps.evaluate_many(columns)
         return
-    result = ps.evaluate_many({"src": src, "dst": dst, "dst_port": np.array(port)})
-    assert result.allowed.tolist() == expected
+    result = ps.evaluate_many(columns)
+    assert result.allowed.tolist() == [v.allowed for v in expected]
+    assert [result.verdict(k) for k in range(len(rows))] == expected
 
 
 def test_chunks_of_many_values(ps: Any) -> None:
@@ -128,3 +139,44 @@ def test_chunks_of_many_values(ps: Any) -> None:
     texts[-1] = "x/a"
     assert _text.all_v4(texts) is None
     _same_sides(ps, texts)
+
+
+def _settled_one_by_one(engine: Any, data: dict[str, Any]) -> tuple[list[bool], dict[int, Any], list[int], list[int]]:
+    """Each row's sides settled one at a time (as columns were before): v4, the other
+    sides by row, and the IPv4 addresses of the v4 rows (0 elsewhere)."""
+    src4, skind, sparsed = columns._each_side(engine, "src", list(data["src"]))
+    dst4, dkind, dparsed = columns._each_side(engine, "dst", list(data["dst"]))
+    proto = [netpolicy.Flow("0.0.0.0", "0.0.0.0", protocol=p).protocol for p in data["protocol"]]
+    v4, other, s4, d4 = [], {}, [], []
+    for k in range(len(proto)):
+        s = sparsed[skind[k]] if skind[k] >= 0 else (4, int(src4[k]))
+        d = dparsed[dkind[k]] if dkind[k] >= 0 else (4, int(dst4[k]))
+        if skind[k] < 0 and dkind[k] < 0:
+            v4.append(True)
+            s4.append(s[1])
+            d4.append(d[1])
+            continue
+        settled = columns.settle(s, d, proto[k])
+        four = settled is not None and settled[0][0] == 4 and settled[1][0] == 4
+        v4.append(four)
+        s4.append(settled[0][1] if four else 0)  # type: ignore[index]
+        d4.append(settled[1][1] if four else 0)  # type: ignore[index]
+        if not four:
+            other[k] = settled if settled is not None else (None, None)
+    return v4, other, s4, d4
+
+
+@given(st.lists(st.tuples(_SIDES, _SIDES, st.sampled_from(["TCP", "ICMP", "ICMPv6", "UDP"])), min_size=1, max_size=30))
+def test_sides_settled_as_one_row_at_a_time(ps: Any, rows: list[tuple[str, str, str]]) -> None:
+    data = {"src": [r[0] for r in rows], "dst": [r[1] for r in rows], "protocol": [r[2] for r in rows]}
+    engine = engine_for(ps)
+    v4, other, s4, d4 = _settled_one_by_one(engine, data)
+    if any(four and p == "ICMPv6" for four, (_, _, p) in zip(v4, rows)):
+        with pytest.raises(netpolicy.PolicyError, match="ICMPv6 needs IPv6"):
+            columns._from_mapping(engine, {k: np.array(v, dtype=object) for k, v in data.items()})
+        return
+    cols = columns._from_mapping(engine, {k: np.array(v, dtype=object) for k, v in data.items()})
+    assert cols.v4.tolist() == v4
+    assert np.where(cols.v4, cols.src4, 0).tolist() == s4
+    assert np.where(cols.v4, cols.dst4, 0).tolist() == d4
+    assert {k: cols.other[k] for k in range(len(rows)) if not v4[k]} == other
