@@ -106,13 +106,13 @@ def _csv_tables(stream: IO[bytes]) -> Iterator[tuple[Any, int]]:
     header = stream.readline()
     if header.startswith(b"\xef\xbb\xbf"):
         header = header[3:]
-    if not header.endswith(b"\n") or b'"' in header or b"\r" in header:
+    if not header.endswith(b"\n") or b"\r" in header:
         raise _GiveUp
     try:
-        names = [n.strip() for n in header.decode("utf-8").rstrip("\n").split(",")]
-    except UnicodeDecodeError:
+        names = [n.strip() for n in next(csv.reader([header.decode("utf-8").rstrip("\n")]))]
+    except (UnicodeDecodeError, csv.Error, StopIteration):
         raise _GiveUp from None
-    if not {"src", "dst"} <= set(names) or len(set(names)) != len(names):
+    if not {"src", "dst"} <= set(names) or len(set(names)) != len(names) or any("," in n or '"' in n for n in names):
         raise _GiveUp
     header = ",".join(names).encode() + b"\n"
     types = {n: pa.string() for n in names}

@@ -70,7 +70,7 @@ def test_clean_files_take_the_batches(run: Run, tmp_path: Path, monkeypatch: pyt
     rows = [("staging/front-end", "staging/back-end", "TCP", 443), ("10.0.1.20", "staging/database", "TCP", 27017),
             ("fd00::1", "fd00::2", "UDP", 53), ("staging/back-end", "10.0.0.10", "ICMP", None)] * 300
     path = tmp_path / "flows.csv"
-    path.write_text("src,dst,protocol,dst_port\n" + "".join(f"{s},{d},{p},{'' if q is None else q}\n" for s, d, p, q in rows))
+    path.write_text('"src", dst,"protocol",dst_port\n' + "".join(f"{s},{d},{p},{'' if q is None else q}\n" for s, d, p, q in rows))
     monkeypatch.setattr(stream, "BLOCK_BYTES", 1000)  # many blocks
     for output in ("csv", "jsonl"):
         fast, slow, answered = _both(run, ["replay", "-f", S, "--flows", str(path), "-o", output], monkeypatch)
