@@ -107,30 +107,52 @@ def _endpoints(base: Snapshot, head: Snapshot) -> list[Endpoint]:
     return sorted(found.values(), key=lambda e: (e.namespace or "", e.key))
 
 
-def _open(side: Snapshot, pods: Sequence[Endpoint]) -> tuple[np.ndarray, np.ndarray]:
-    """Per pod pair on ``side``: whether some packet goes, and whether both ends are there."""
+def _counts(side: Snapshot, pods: Sequence[Endpoint], groups: Sequence[_workloads.Group]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of groups on ``side``: the pod pairs between them where some packet goes,
+    and the pod pairs whose both ends the side has. Worked out per pair of endpoint
+    classes (a row of classes at a time) and summed by group, never per pod pair."""
     reach = Reach(side)
     here = {(e.kind, e.key): e for e in side.endpoints if e.name}
-    mine = [here.get((p.kind, p.key)) for p in pods]
-    present = np.array([e is not None for e in mine], np.bool_)
+    group_of = {i: n for n, group in enumerate(groups) for i in group.members}
     classes: dict[object, int] = {}
-    cls = [classes.setdefault(reach.place(e).signature, len(classes)) if e is not None else -1 for e in mine]
-    first: dict[int, list[Endpoint]] = {}
-    for e, c in zip(mine, cls):
-        if e is not None and len(first.setdefault(c, [])) < 2:
-            first[c].append(e)
-    k = len(classes)
-    reps = [first[c][0] for c in range(k)]
-    opened = np.zeros((k, k), np.bool_)
+    first: list[list[Endpoint]] = []
+    members: list[tuple[int, int]] = []  # (group, class) of each pod the side has
+    for i, pod in enumerate(pods):
+        mine = here.get((pod.kind, pod.key))
+        if mine is None:
+            continue
+        c = classes.setdefault(reach.place(mine).signature, len(classes))
+        if c == len(first):
+            first.append([])
+        if len(first[c]) < 2:
+            first[c].append(mine)
+        members.append((group_of[i], c))
+    g, k = len(groups), len(classes)
+    spread = np.zeros((g, k))  # pods of each class in each group (float: summed by BLAS, exactly)
+    for n, c in members:
+        spread[n, c] += 1
+    reps = [pair[0] for pair in first]
+    reached = np.zeros((k, g))  # per class, the pods of each group some packet reaches
+    alike = np.zeros(k, np.bool_)  # whether two pods of one class reach each other
+    block: list[np.ndarray] = []
+
+    def flush(upto: int) -> None:
+        if block:
+            reached[upto - len(block):upto] = np.array(block, np.float64) @ spread.T
+            block.clear()
+
     for c, row in enumerate(reach.rows(reps, reps)):  # the tables of a whole row at once
-        opened[c] = [bool(grants) for grants in row]
+        opened = np.fromiter((bool(grants) for grants in row), np.bool_, count=k)
         pair = first[c]  # two pods of one class need not reach each other
-        opened[c, c] = len(pair) > 1 and bool(reach.between(pair[0], pair[1]))
-    index = np.array([max(c, 0) for c in cls], np.int64)
-    found = opened[index][:, index] if k else np.zeros((len(pods), len(pods)), np.bool_)
-    found = found & present[:, None] & present[None, :]
-    np.fill_diagonal(found, present)
-    return found, present[:, None] & present[None, :]
+        opened[c] = alike[c] = len(pair) > 1 and bool(reach.between(pair[0], pair[1]))
+        block.append(opened)
+        if len(block) == 256:
+            flush(c + 1)
+    flush(k)
+    counts = spread @ reached
+    counts[np.diag_indices(g)] += spread @ (~alike).astype(np.float64)  # a pod reaches itself
+    present = spread.sum(axis=1)
+    return np.rint(counts).astype(np.int64), np.rint(np.outer(present, present)).astype(np.int64)
 
 
 class _Outside:
@@ -200,17 +222,7 @@ def render(result: Diff, base: Snapshot, head: Snapshot, *, title: str = "netpol
             for j in rows_of(change.dst):
                 changed.setdefault((i, j), []).append(n)
 
-    sides = [_open(side, pods) for side in (base, head)]
-    starts = np.cumsum([0] + [len(g.members) for g in groups[:-1]]) if groups else np.zeros(0, np.int64)
-    order = np.fromiter((i for g in groups for i in g.members), dtype=np.intp, count=len(pods))
-    counts = []
-    for opened, present in sides:
-        pair = []
-        for matrix in (opened, present):
-            m = matrix.astype(np.int64)[order][:, order]
-            pair.append(np.add.reduceat(np.add.reduceat(m, starts, axis=0), starts, axis=1) if len(pods) else m)
-        counts.append(pair)
-
+    counts = [_counts(side, pods, groups) for side in (base, head)]
     outside = [_Outside(side) for side in (base, head)] if externals else []
 
     def states(i: int, j: int) -> tuple[str, str]:
