@@ -12,6 +12,7 @@ path, whose results and messages (``file:line``) stay the reference."""
 
 from __future__ import annotations
 
+import codecs
 import collections
 import csv
 import io
@@ -71,7 +72,7 @@ def replay_streaming(policy_set: PolicySet, stream: IO[bytes], name: str, input_
     fmt = _guess_format(name, head) if input_format == "auto" else input_format
     if fmt not in ("csv", "parquet"):
         return None
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+    with tempfile.TemporaryFile("w+b") as spool:
         try:
             total = _total(stream, fmt, start)  # rows of Parquet, bytes of CSV
             tables = _csv_tables(stream) if fmt == "csv" else _parquet_tables(stream)
@@ -81,7 +82,16 @@ def replay_streaming(policy_set: PolicySet, stream: IO[bytes], name: str, input_
             stream.seek(start)
             return None
         spool.seek(0)
-        shutil.copyfileobj(spool, out)
+        binary = getattr(out, "buffer", None)
+        if binary is not None:  # the bytes as they are (UTF-8, as the text stream writes them)
+            out.flush()
+            shutil.copyfileobj(spool, binary)
+            binary.flush()
+        else:
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            for chunk in iter(lambda: spool.read(1 << 20), b""):
+                out.write(decoder.decode(chunk))
+            out.write(decoder.decode(b"", final=True))
     return summary
 
 
@@ -189,7 +199,7 @@ def _csv_cell(text: str) -> str:
 class _Run:
     """The batches of one file: output lines to ``spool``, counts for the summary."""
 
-    def __init__(self, ps: PolicySet, output: str, decisions: bool, spool: IO[str], strip: bool) -> None:
+    def __init__(self, ps: PolicySet, output: str, decisions: bool, spool: IO[bytes], strip: bool) -> None:
         self.ps, self.output, self.decisions, self.spool, self.strip = ps, output, decisions, spool, strip
         self.flows = self.allowed = 0
         self.by: dict[str, collections.Counter[str]] = {"Allow": collections.Counter(), "Deny": collections.Counter()}
@@ -199,7 +209,7 @@ class _Run:
 
     def run(self, tables: Iterator[tuple[Any, int]], advance: Callable[[int], None] | None) -> dict[str, Any]:
         if self.output == "csv":
-            self.spool.write(",".join(self.head) + "\n")
+            self.spool.write((",".join(self.head) + "\n").encode())
         for table, done in tables:
             if table.num_rows:
                 self.batch(table)
@@ -358,4 +368,4 @@ class _Run:
         lines = pc.binary_join_element_wise(*pieces, "")
         offsets = np.frombuffer(lines.buffers()[1], np.int32)
         data = lines.buffers()[2]
-        self.spool.write(data.to_pybytes()[offsets[lines.offset]:offsets[lines.offset + len(lines)]].decode())
+        self.spool.write(memoryview(data)[offsets[lines.offset]:offsets[lines.offset + len(lines)]])
