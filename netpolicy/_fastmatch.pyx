@@ -353,9 +353,9 @@ cdef class Matcher:
 
     flow_keys = staticmethod(flow_keys)  # in _fastmatch_keys.pxi
 
-    def single(self, list owners, other, source):
+    def single(self, list owners, other, source, dict names=None):
         """The one-flow path on these tables; see :class:`Single`."""
-        return Single(self, owners, other, source)
+        return Single(self, owners, other, source, names)
 
     def decide_classes(self, int32_t local_e, int32_t peer_s, int32_t local_i, int32_t peer_d, uint32_t key, uint32_t skey):
         """One flow given its classes: the source's egress local class and ingress peer

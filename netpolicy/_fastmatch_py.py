@@ -196,9 +196,10 @@ class Matcher:
 
     flow_keys = staticmethod(flow_keys)  # in _fastmatch_keys_py
 
-    def single(self, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> Single:
+    def single(self, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any],
+               names: dict[str, int] | None = None) -> Single:
         """The one-flow path on these tables; see :class:`Single`."""
-        return Single(self, owners, other, source)
+        return Single(self, owners, other, source, names)
 
     def decide_classes(
         self, local_e: int, peer_s: int, local_i: int, peer_d: int, key: int, skey: int

@@ -48,9 +48,10 @@ cdef class Single:
     cdef list owners
     cdef object other
     cdef object source
+    cdef dict names
     cdef Py_ssize_t at[9]  # offsets of _VERDICT_SLOTS
 
-    def __init__(self, Matcher matcher, list owners, other, source):
+    def __init__(self, Matcher matcher, list owners, other, source, dict names=None):
         if {field.name for field in attrs.fields(Verdict)} != set(_VERDICT_SLOTS):
             raise TypeError("Verdict's fields are not the ones Single fills")
         for k, name in enumerate(_VERDICT_SLOTS):
@@ -62,6 +63,7 @@ cdef class Single:
         self.owners = owners
         self.other = other
         self.source = source
+        self.names = {} if names is None else names
 
     cdef inline void _put(self, PyObject* verdict, int k, object value) noexcept:
         """Stores ``value`` into slot ``k`` of a fresh verdict (whose slots are empty)."""
@@ -69,7 +71,7 @@ cdef class Single:
         (<PyObject**>((<char*>verdict) + self.at[k]))[0] = <PyObject*>value
 
     def evaluate(self, flow):
-        cdef uint32_t high, key, skey
+        cdef uint32_t high, key, skey, s_ip, d_ip
         cdef int32_t e, i, s_ep, d_ep
         cdef const int32_t* s
         cdef const int32_t* d
@@ -78,7 +80,25 @@ cdef class Single:
         src = flow.src
         dst = flow.dst
         cdef int protocol = flow.protocol
-        if type(src) is not _V4 or type(dst) is not _V4 or protocol == 58:
+        if protocol == 58:
+            return self.other(flow)
+        if type(src) is _V4:
+            s_ip = src._ip
+        elif type(src) is str:
+            known = self.names.get(src)
+            if known is None:
+                return self.other(flow)
+            s_ip = known
+        else:
+            return self.other(flow)
+        if type(dst) is _V4:
+            d_ip = dst._ip
+        elif type(dst) is str:
+            known = self.names.get(dst)
+            if known is None:
+                return self.other(flow)
+            d_ip = known
+        else:
             return self.other(flow)
         high = (<uint32_t>protocol) << _KEY_BITS
         icmp_type = flow.icmp_type
@@ -90,8 +110,8 @@ cdef class Single:
             key = high | ((<uint8_t>icmp_type + 1) * 257 + (0 if icmp_code is None else <uint32_t><uint8_t>icmp_code + 1))
         port = flow.src_port
         skey = high if port is None else high | <uint16_t>port
-        s = &m.rec[8 * m._find(<uint32_t>src._ip)]
-        d = &m.rec[8 * m._find(<uint32_t>dst._ip)]
+        s = &m.rec[8 * m._find(s_ip)]
+        d = &m.rec[8 * m._find(d_ip)]
         code = m._records(s, d, key, skey, &e, &i)
         src_outcomes = self.owners[s[0] + 3]
         dst_outcomes = self.owners[d[0] + 3]

@@ -34,20 +34,35 @@ class Single:
     mapping from outcome id to (Decision, Log rules, allows)), or None where the
     reference evaluator decides; index 0 stands for an address endpoints share, 2 for an
     address of no endpoint. ``source()`` is the PolicySet a verdict explains from.
+
+    ``names`` maps a side given as text (``"namespace/pod"``) to the IPv4 address the
+    reference evaluator would use for it (its endpoint's first), as an integer; it is
+    filled by the engine as it resolves names, and a name not in it goes to ``other``.
+    Every IPv4 flow but ICMPv6 uses IPv4 on a side that can (see ``shared_family``).
     """
 
-    def __init__(self, matcher: _Tables, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any]) -> None:
+    def __init__(self, matcher: _Tables, owners: list[Any], other: Callable[[Any], Verdict], source: Callable[[], Any],
+                 names: dict[str, int] | None = None) -> None:
         if len(owners) < 3 + max(matcher._l_ep, default=-1) + 1:
             raise ValueError("owners must hold three entries, then one per endpoint")
         self._decide = matcher.decide_one_v4_owners
         self._owners = owners
         self._other = other
         self._source = source
+        self._names = {} if names is None else names
 
     def evaluate(self, flow: Any) -> Verdict:
         src, dst = flow.src, flow.dst
         protocol = flow.protocol
-        if type(src) is not _V4 or type(dst) is not _V4 or protocol == 58:
+        if protocol == 58:
+            return self._other(flow)
+        if type(src) is _V4:
+            s = src._ip  # type: ignore[attr-defined]  # int(address), without the call
+        elif type(src) is not str or (s := self._names.get(src)) is None:
+            return self._other(flow)
+        if type(dst) is _V4:
+            d = dst._ip  # type: ignore[attr-defined]
+        elif type(dst) is not str or (d := self._names.get(dst)) is None:
             return self._other(flow)
         high = protocol << KEY_BITS
         icmp_type = flow.icmp_type
@@ -56,7 +71,6 @@ class Single:
         else:
             icmp_code = flow.icmp_code
             key = high | ((icmp_type + 1) * 257 + (0 if icmp_code is None else icmp_code + 1))
-        s, d = src._ip, dst._ip  # type: ignore[attr-defined]  # int(address), without the call
         code, e, i, sep, dep = self._decide(s, d, key, high | (flow.src_port or 0))
         src_outcomes = self._owners[sep + 3]
         dst_outcomes = self._owners[dep + 3]

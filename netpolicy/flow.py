@@ -20,9 +20,27 @@ _PORTED = frozenset({6, 17, 132, 136})  # TCP, UDP, SCTP, UDPLite
 _ICMP = frozenset({1, 58})
 
 
+_KNOWN_MAX = 1 << 16  # text values remembered (sides, protocol names), at most, each
+_PROTOCOLS: dict[str, int] = {}  # protocol text -> number, as protocol_number found it
+_SIDES: dict[str, Side] = {}  # side text -> what _side made of it
+
+
 def protocol_number(protocol: str | int) -> int:
     """The IANA number of a protocol given by Calico name (case-insensitive here) or
     number (1-255). Raises PolicyError for anything else."""
+    if type(protocol) is int and 1 <= protocol <= 255:  # the common cases first, at once
+        return protocol
+    if type(protocol) is str:
+        number = _PROTOCOLS.get(protocol)
+        if number is None:
+            number = _protocol_number(protocol)  # raises for a bad one: never remembered
+            if len(_PROTOCOLS) < _KNOWN_MAX:
+                _PROTOCOLS[protocol] = number
+        return number
+    return _protocol_number(protocol)
+
+
+def _protocol_number(protocol: str | int) -> int:
     if isinstance(protocol, bool):
         raise PolicyError(f"protocol must be a name or a number, not {protocol!r}")
     if isinstance(protocol, int):
@@ -41,6 +59,17 @@ def protocol_number(protocol: str | int) -> int:
 
 
 def _side(value: object) -> Side:
+    if type(value) is str:  # text seen before: what it was made into then (immutable)
+        known = _SIDES.get(value)
+        if known is None:
+            known = _new_side(value)  # raises for a bad one: never remembered
+            if len(_SIDES) < _KNOWN_MAX:
+                _SIDES[value] = known
+        return known
+    return _new_side(value)
+
+
+def _new_side(value: object) -> Side:
     if isinstance(value, (Endpoint, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return value
     if isinstance(value, str):
@@ -87,6 +116,10 @@ class Flow:
     icmp_code: int | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.icmp_type is None and self.icmp_code is None and self.src_port is None:  # the common cases at once
+            port = self.dst_port
+            if port is None or (type(port) is int and 1 <= port <= 65535 and self.protocol in _PORTED):
+                return
         _check_number("dst_port", self.dst_port, 1, 65535)
         _check_number("src_port", self.src_port, 1, 65535)
         _check_number("icmp_type", self.icmp_type, 0, 254)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Reference"]
 
+_NAMES_MAX = 1 << 16  # names kept for the one-flow path, at most
+
 #: the reference evaluator as the engine calls it
 Reference = Callable[["PolicySet", Flow], Verdict]
 
@@ -51,6 +53,9 @@ class Engine:
         # each endpoint's outcomes by id, built on first use (their Decisions name it)
         tables = (self.decisions, self.logged, self.allows, [0])
         self._outcomes: list[_Outcomes] = [_Outcomes(tables, endpoint.key) for endpoint in c.endpoints]
+        # a side given by name -> its endpoint's first IPv4 address, as the reference would
+        # use it in an IPv4 flow; filled as names are resolved, read by the one-flow path
+        self._names: dict[str, int] = {}
         self.evaluate: Callable[[Flow], Verdict] = self._one_flow_path()
 
     def _one_flow_path(self) -> Callable[[Flow], Verdict]:
@@ -61,7 +66,7 @@ class Engine:
         other = functools.partial(_evaluate_any, weakref.ref(self))
         if self._all_fallback:
             return other
-        return self.matcher.single(owners(self.by_reference, self._outcomes), other, self._ps).evaluate
+        return self.matcher.single(owners(self.by_reference, self._outcomes), other, self._ps, self._names).evaluate
 
     def use_matcher(self, matcher: type) -> None:
         """Decides with another matcher twin from now on (benchmarks compare them)."""
@@ -94,7 +99,18 @@ class Engine:
         dst = flow_side(flow.dst, self.endpoint)
         if src is None or dst is None:
             return None
+        if type(flow.src) is str or type(flow.dst) is str:
+            self._remember(flow.src, src)
+            self._remember(flow.dst, dst)
         return settle(src, dst, flow.protocol)
+
+    def _remember(self, name: Any, side: Any) -> None:
+        """Keeps a side given by name for the one-flow path: its endpoint's first IPv4
+        address (the reference's choice in an IPv4 flow), if it has one."""
+        if type(name) is str and side[0] == "name" and name not in self._names and len(self._names) < _NAMES_MAX:
+            address = endpoint_address(side[1], 4)
+            if address is not None:
+                self._names[name] = address[1]
 
     # -- one flow ------------------------------------------------------------------------
 

@@ -302,8 +302,8 @@ def test_a_matcher_that_raises_is_an_error(matcher_class: Any, ps: netpolicy.Pol
         Engine(ps, lambda p, f: reference(p, f), Broken)
 
     class BrokenLookups(Broken):
-        def single(self, owners: Any, other: Any, source: Any) -> Any:
-            return matcher_class.single(self, owners, other, source)
+        def single(self, owners: Any, other: Any, source: Any, names: Any = None) -> Any:
+            return matcher_class.single(self, owners, other, source, names)
 
     engine = Engine(ps, lambda p, f: reference(p, f), BrokenLookups)
     with pytest.raises(RuntimeError, match="the batch kernel failed"):
