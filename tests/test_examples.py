@@ -179,7 +179,7 @@ def test_every_optional_module_of_the_tests_is_in_the_test_extra() -> None:
     import sys
 
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
-    installed = {re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower() for requirement in extra}  # type: ignore[union-attr]
+    installed = {re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("-", "_") for requirement in extra}  # type: ignore[union-attr]
     skipped = {
         name.split(".")[0]
         for path in (ROOT / "tests").rglob("*.py")

@@ -37,7 +37,7 @@ def render(findings: Findings, output: str) -> str:
     return columns(("level", "check", "where", "about", "message"), rows) + f"\n\n{summary}"
 
 
-@click.command(short_help="Rules that never act, unselected selectors, unprotected and exposed workloads.")
+@click.command(short_help="Dead rules, empty selectors, unprotected and exposed workloads.")
 @filename_option()
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any finding.")

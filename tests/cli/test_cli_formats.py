@@ -211,7 +211,8 @@ def test_replay_of_a_calico_log_in_each_format(run: Run, output: str) -> None:
 
 
 def test_every_verb_that_prints_data_takes_table_json_yaml(run: Run) -> None:
-    verbs = [line.split()[0] for line in run(["--help"]).stdout.split("Commands:")[1].strip().splitlines()]
+    commands = run(["--help"]).stdout.split("Commands:")[1].splitlines()
+    verbs = [line.split()[0] for line in commands if re.match(r"  \S", line)]  # not a wrapped help line
     for verb in verbs:
         if verb == "completion":  # prints a shell script, not data
             continue
