@@ -53,7 +53,7 @@ nitpick_ignore_regex = [
     ("py:obj", r"netpolicy\..*\.(Any|Side)"),
     # Names that docstrings use unqualified (documented on this site under their modules)
     # and private helpers that appear in signatures.
-    ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|CalicoVersion|_ast\.Node)"),
+    ("py:class", r"(Step|Layer|RulePort|BatchResult|Matrix|CalicoVersion|Answer|_ast\.Node)"),
     ("py:class", r"(Names|netpolicy\.resolve\.names\.\w+)"),
     ("py:class", r"Snapshot"),  # what the analyses take: a PolicySet
     ("py:attr", r"Decision\.layer"),
